@@ -1,0 +1,272 @@
+"""Reverse-mode differentiation over the recorded graph: ``backward`` and ``grad``.
+
+The traversal is iterative: count how many consumers each node has, then run nodes whose
+consumers have all passed their gradient on. No recursion, so graphs of any depth work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from minigrad.autograd import function as F
+from minigrad.autograd.function import Function
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    """Check the outputs and build their starting gradients (ones for scalars)."""
+    from minigrad.tensor import Tensor
+
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"got {len(grad_outputs)} gradients for {len(outputs)} outputs; give one per output"
+        )
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs[{i}] must be a Tensor, got {type(out).__name__}")
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn "
+                "(was it computed under no_grad(), or from tensors without requires_grad=True?)"
+            )
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; output {i} has "
+                    f"shape {tuple(out.shape)}: pass gradient= (a tensor of that shape), or "
+                    "reduce it first, e.g. .sum()"
+                )
+            g = Tensor._make(out.xp.ones_like(out._data), out._device, False, None, None, None)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor(g, dtype=out.dtype, device=out._device)
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                    f"output[{i}] has a shape of {tuple(out.shape)}"
+                )
+            if g._device is not out._device:
+                raise RuntimeError(
+                    f"grad_output[{i}] is on {g._device} but output[{i}] is on {out._device}"
+                )
+            if g.dtype is not out.dtype:
+                g = g.to(out.dtype)
+            if not create_graph:
+                g = g.detach()
+        result.append(g)
+    return result
+
+
+def _collect(roots: list[Function]):
+    """Count, for every node reachable from the roots, the edges that point at it."""
+    deps: dict[int, int] = {}
+    stack = list(roots)
+    seen = {id(n) for n in roots}
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if isinstance(e, Function):
+                k = id(e)
+                deps[k] = deps.get(k, 0) + 1
+                if k not in seen:
+                    seen.add(k)
+                    stack.append(e)
+    return deps
+
+
+def _needed(roots, deps, inputs):
+    """Nodes that lie on a path to one of ``inputs`` (for ``grad``: run nothing else)."""
+    targets = {id(t.grad_fn) if t.grad_fn is not None else id(t) for t in inputs}
+    order = []  # a topological order: every node before the nodes it points to
+    remaining = dict(deps)
+    ready = [n for n in roots if remaining.get(id(n), 0) == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for e in node._edges:
+            if isinstance(e, Function):
+                remaining[id(e)] -= 1
+                if remaining[id(e)] == 0:
+                    ready.append(e)
+    needed = set()
+    for node in reversed(order):
+        k = id(node)
+        if any(e is not None and (id(e) in needed or id(e) in targets) for e in node._edges):
+            needed.add(k)
+    return needed
+
+
+def run_backward(
+    outputs: Sequence,
+    grad_outputs: Sequence,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence | None = None,
+    allow_unused: bool = False,
+):
+    """The engine. With ``inputs`` it returns their gradients (and leaves ``.grad`` alone);
+    without, it accumulates into the ``.grad`` of every leaf that requires grad."""
+    from minigrad.ops.reduce import sum_to
+    from minigrad.tensor import Tensor
+
+    outputs = list(outputs)
+    roots_g = _root_grads(outputs, list(grad_outputs), create_graph)
+    accumulate = inputs is None
+    captured: dict[int, object] = {}
+    capture_ids = set()
+    if not accumulate:
+        for t in inputs:
+            if not isinstance(t, Tensor) or not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            capture_ids.add(id(t.grad_fn) if t.grad_fn is not None else id(t))
+
+    grads: dict[int, object] = {}
+    leaf_grads: dict[int, object] = {}
+    roots: list[Function] = []
+    for out, g in zip(outputs, roots_g):
+        node = out.grad_fn
+        if node is None:  # the output is itself a leaf
+            k = id(out)
+            leaf_grads[k] = (out, g if k not in leaf_grads else leaf_grads[k][1] + g)
+            continue
+        k = id(node)
+        if k in grads:
+            grads[k] = grads[k] + g
+        else:
+            grads[k] = g
+            roots.append(node)
+
+    deps = _collect(roots)
+    needed = None if accumulate else _needed(roots, deps, inputs)
+    ready = [n for n in roots if deps.get(id(n), 0) == 0]
+    prev_mode = F.set_grad_enabled_flag(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            k = id(node)
+            g = grads.pop(k, None)
+            if k in capture_ids and g is not None:
+                captured[k] = g
+            if g is not None and (needed is None or k in needed):
+                _retain(node, g, create_graph)
+                _propagate(node, g, grads, leaf_grads, sum_to, Tensor)
+                if not retain_graph:
+                    node._release()
+            for e in node._edges:
+                if isinstance(e, Function):
+                    ke = id(e)
+                    deps[ke] -= 1
+                    if deps[ke] == 0:
+                        ready.append(e)
+    finally:
+        F.set_grad_enabled_flag(prev_mode)
+
+    if accumulate:
+        _accumulate_leaves(leaf_grads, create_graph)
+        return None
+    result = []
+    for i, t in enumerate(inputs):
+        k = id(t.grad_fn) if t.grad_fn is not None else id(t)
+        g = captured.get(k) if t.grad_fn is not None else leaf_grads.get(k, (None, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (inputs[{i}], shape {tuple(t.shape)}) appears "
+                "to not have been used in the graph. Set allow_unused=True if this is the "
+                "desired behavior."
+            )
+        result.append(g)
+    return tuple(result)
+
+
+def _retain(node, g, create_graph):
+    ref = node.__dict__.get("_retained")
+    if ref is None:
+        return
+    t = ref()
+    if t is not None:
+        g = g if create_graph else g.detach()
+        t.grad = g if t.grad is None else t.grad + g
+
+
+def _propagate(node, g, grads, leaf_grads, sum_to, Tensor):
+    """Run one node's backward and hand each input its gradient, summed to the input's shape."""
+    out = node.backward(g)
+    if not isinstance(out, tuple):
+        out = tuple(out) if isinstance(out, list) else (out,)
+    edges = node._edges
+    if len(out) != len(edges):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(out)})"
+        )
+    for i, (e, gi) in enumerate(zip(edges, out)):
+        if e is None or gi is None:
+            continue
+        if not isinstance(gi, Tensor):
+            raise TypeError(
+                f"function {node.name()} returned a {type(gi).__name__} as gradient {i}; "
+                "backward must return Tensors (or None)"
+            )
+        shape = node._in_shapes[i]
+        if gi._data.shape != shape:
+            gi = _fit_shape(node, i, gi, shape, sum_to)
+        if gi._data.dtype != node._in_dtypes[i]:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient of dtype {gi.dtype} for input {i}, "
+                f"which has dtype {node._in_dtypes[i]}"
+            )
+        if gi._device is not node.device:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient on {gi._device} for input {i}, "
+                f"which is on {node.device}"
+            )
+        if isinstance(e, Tensor):
+            k = id(e)
+            if k in leaf_grads:
+                leaf_grads[k] = (e, leaf_grads[k][1] + gi)
+            else:
+                leaf_grads[k] = (e, gi)
+        else:
+            k = id(e)
+            if k in grads:
+                grads[k] = grads[k] + gi
+            else:
+                grads[k] = gi
+
+
+def _fit_shape(node, i, gi, shape, sum_to):
+    """Sum a broadcast gradient back to its input's shape (the one place this happens)."""
+    gshape = gi._data.shape
+    lead = len(gshape) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == d for s, d in zip(shape, gshape[lead:]))
+    if not ok:
+        raise RuntimeError(
+            f"function {node.name()} returned a gradient of shape {tuple(gshape)} for input "
+            f"{i}, which has shape {tuple(shape)}"
+        )
+    return sum_to(gi, shape)
+
+
+def _accumulate_leaves(leaf_grads, create_graph):
+    """Write gradients into ``.grad``; never let two leaves share one gradient array."""
+    given = set()
+    for leaf, g in leaf_grads.values():
+        if not create_graph:
+            arr = g._data
+            if id(arr) in given or arr.base is not None:
+                g = g.clone()
+            given.add(id(g._data))
+            g = g.detach() if g._requires_grad else g
+        if leaf.grad is None:
+            leaf.grad = g
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad = (leaf.grad + g).detach()

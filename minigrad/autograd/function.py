@@ -1,0 +1,241 @@
+"""``Function``: the base of every op (forward on arrays, backward on Tensors), the graph node it
+becomes, grad mode, and the registry through which tests enumerate every differentiable op."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from minigrad.backend import get_xp, host_scalar_type
+
+Tensor = None  # set by minigrad.tensor once the class exists (the two modules need each other)
+_grad_enabled = True  # read on every op; switched by no_grad/enable_grad
+
+# name -> callable taking Tensors; primitives register their Function class, composites a function
+REGISTRY: dict[str, Any] = {}
+
+
+def register(name: str):
+    """Class or function decorator: make a differentiable op visible to the test registry."""
+
+    def deco(obj):
+        if name in REGISTRY:
+            raise ValueError(f"op {name!r} registered twice")
+        REGISTRY[name] = obj
+        if isinstance(obj, type):
+            obj.op_name = name
+        return obj
+
+    return deco
+
+
+class _Output:
+    """Marker in a node's saved list for the op's own output."""
+
+
+_OUTPUT = _Output()
+
+
+class Function:
+    """Base of an op and the graph node it leaves behind.
+
+    Subclass and write ``forward(ctx, *arrays, **options)``, which works on the raw arrays of the
+    inputs (NumPy or CuPy: use ``ctx.xp``) and returns one array, and ``backward(ctx, grad)``,
+    which works on Tensors with differentiable operations (so higher-order gradients work) and
+    returns one gradient per positional input (``None`` where there is none). Call it with
+    ``MyOp.apply(*inputs, **options)``. In forward, ``ctx.save_for_backward(...)`` keeps inputs or
+    the output for backward, where ``ctx.saved_tensors`` gives them back as Tensors.
+    """
+
+    op_name = None
+    is_view = False  # True for ops whose output is a view of the first input
+    changes_device = False  # True for the op that moves data: its output is on ctx.out_device
+    # Set by apply on each node:
+    #   xp                 the array module of the inputs' device
+    #   device             their Device
+    #   needs_input_grad   one bool per positional input
+    #   _edges             per positional input: its grad_fn node, a leaf Tensor, or None
+    #   _in_shapes/_in_dtypes   shapes and dtypes of positional tensor inputs (None elsewhere)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((e if isinstance(e, Function) else None) for e in self._edges)
+
+    # ------------------------------------------------------------------ saving for backward
+    def save_for_backward(self, *items) -> None:
+        """Keep inputs (the arrays forward received, or Tensors) or the output for backward."""
+        self._to_save = items
+
+    def mark_non_differentiable(self) -> None:
+        self._non_differentiable = True
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self.__dict__.get("_saved")
+        if saved is None:
+            if self.__dict__.get("_freed"):
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (or directly access "
+                    f"saved tensors after they have already been freed) in {self.name()}. "
+                    f"Saved intermediate values of the graph are freed when you call .backward() "
+                    f"or autograd.grad(). Specify retain_graph=True if you need to backward "
+                    f"through the graph a second time."
+                )
+            return ()
+        out = []
+        for t, version in zip(saved, self._saved_versions):
+            if t is None:
+                pass
+            elif t is _OUTPUT:
+                array, counter = self._out
+                if counter[0] != version:
+                    self._raise_modified(array.shape, counter[0], version, "output")
+                t = Tensor._make(array, self.device, True, self, counter, None)
+            elif t._version[0] != version:
+                self._raise_modified(t.shape, t._version[0], version, "input")
+            out.append(t)
+        return tuple(out)
+
+    def _raise_modified(self, shape, now, expected, what) -> None:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the {what} of shape {tuple(shape)} saved by {self.name()} is at "
+            f"version {now}; expected version {expected} instead. Use an out-of-place op "
+            "(e.g. x = x + 1 instead of x += 1), or .clone() the tensor before changing it."
+        )
+
+    def _release(self) -> None:
+        """Free what was saved for backward (called after backward unless retain_graph)."""
+        d = self.__dict__
+        if d.get("_saved") is not None:
+            d["_saved"] = None
+            d["_out"] = None
+            d["_freed"] = True
+
+    # ------------------------------------------------------------------ running an op
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("a Function subclass must define backward")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        arrays = []
+        dev = None
+        needs = []
+        any_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if dev is None:
+                    dev = a._device
+                elif a._device is not dev:
+                    raise RuntimeError(
+                        f"Expected all tensors to be on the same device, but found at least two "
+                        f"devices, {dev} and {a._device} (in {cls.__name__.lower()})"
+                    )
+                arrays.append(a._data)
+                r = a._requires_grad
+                needs.append(r)
+                any_grad = any_grad or r
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if dev is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
+        ctx.device = dev
+        ctx.xp = get_xp(dev)
+        track = any_grad and _grad_enabled
+        ctx.needs_input_grad = tuple(needs) if track else (False,) * len(needs)
+        ctx._to_save = ()
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if isinstance(out, host_scalar_type):  # NumPy gives scalars for 0-d results
+            array = ctx.xp.asarray(out)
+            if ctx._to_save:
+                ctx._to_save = tuple(array if s is out else s for s in ctx._to_save)
+            out = array
+        if cls.is_view:  # the output shares memory, so it shares the version counter
+            base = args[0]
+            counter = base._version
+            if base._base is not None:
+                base = base._base
+        else:
+            counter, base = [0], None
+        if cls.changes_device:
+            dev = ctx.out_device
+        if not track or ctx.__dict__.get("_non_differentiable"):
+            return Tensor._make(out, dev, False, None, counter, base)
+        return ctx._link(args, arrays, out, counter, base, dev)
+
+    def _link(self, args, arrays, out, counter, base, out_device):
+        """Turn the op into a graph node: edges to its inputs, saved tensors, the output."""
+        edges = []
+        shapes = []
+        dtypes = []
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                edges.append(a.grad_fn if a.grad_fn is not None else a)
+                shapes.append(a._data.shape)
+                dtypes.append(a._data.dtype)
+            else:
+                edges.append(None)
+                shapes.append(None)
+                dtypes.append(None)
+        self._edges = edges
+        self._in_shapes = shapes
+        self._in_dtypes = dtypes
+        if self._to_save:
+            saved = []
+            versions = []
+            for item in self._to_save:
+                if item is None:
+                    saved.append(None)
+                    versions.append(None)
+                    continue
+                if item is out:
+                    saved.append(_OUTPUT)
+                    versions.append(counter[0])
+                    self._out = (out, counter)
+                    continue
+                if isinstance(item, Tensor):
+                    t = item
+                else:
+                    t = next((x for x, arr in zip(args, arrays) if arr is item), None)
+                    if not isinstance(t, Tensor):
+                        raise RuntimeError(
+                            f"{type(self).__name__}.save_for_backward takes the inputs forward "
+                            "received or the array it returns; recompute other intermediates "
+                            "in backward (so that double backward stays correct)"
+                        )
+                saved.append(t)
+                versions.append(t._version[0])
+            self._saved = saved
+            self._saved_versions = versions
+        self._to_save = None
+        return Tensor._make(out, out_device, True, self, counter, base)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def set_grad_enabled_flag(mode: bool) -> bool:
+    """Set grad mode, returning the previous one."""
+    global _grad_enabled
+    prev = _grad_enabled
+    _grad_enabled = bool(mode)
+    return prev
+
+
+def registered_ops() -> dict[str, Callable]:
+    return dict(REGISTRY)

@@ -1,0 +1,256 @@
+"""The only module that imports numpy or cupy: devices, their array modules, and the few
+calls that differ between NumPy and CuPy (scatter-add, host transfers, random numbers)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["Device", "device", "get_xp", "cuda_is_available", "to_host", "from_host"]
+
+host = np  # the host array module, for the few host-only helpers (data loading, images, files)
+host_scalar_type = np.generic  # what NumPy returns instead of a 0-d array from some calls
+
+
+class Device:
+    """Where a tensor's array lives: ``cpu`` (NumPy) or ``cuda`` (CuPy)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str, index: int | None = None):
+        self.type = type
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (ValueError, RuntimeError):
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+_CUDA0 = Device("cuda", 0)
+
+
+def device(spec: str | Device | None) -> Device:
+    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or a Device; ``None`` gives the default device."""
+    if spec is None:
+        return default_device()
+    if isinstance(spec, Device):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"device must be a string like 'cpu' or 'cuda', or a Device; got {spec!r}")
+    name, _, idx = spec.strip().lower().partition(":")
+    if name == "cpu" and not idx:
+        return CPU
+    if name == "cuda":
+        if idx and idx != "0":
+            raise ValueError(f"device {spec!r}: only one CUDA device, 'cuda:0', is supported")
+        return _CUDA0
+    raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
+
+
+_default_device: Device | None = None
+
+
+def default_device() -> Device:
+    global _default_device
+    if _default_device is None:
+        _default_device = device(os.environ.get("MINIGRAD_DEVICE", "cpu"))
+    return _default_device
+
+
+def set_default_device(spec: str | Device) -> None:
+    global _default_device
+    _default_device = device(spec)
+
+
+# ---------------------------------------------------------------- the CUDA array module
+
+_cuda_module = None
+
+
+def _fake_cuda_requested() -> bool:
+    return os.environ.get("MINIGRAD_FAKE_CUDA", "") not in ("", "0")
+
+
+def _load_cuda():
+    """Import CuPy (or the strict stand-in under MINIGRAD_FAKE_CUDA=1), or say why not."""
+    global _cuda_module
+    if _cuda_module is not None:
+        return _cuda_module
+    if _fake_cuda_requested():
+        from minigrad.testing import fakecupy
+
+        _cuda_module = fakecupy
+        return fakecupy
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy, which is not installed: pip install 'minigrad[cuda]' "
+            "(or set MINIGRAD_FAKE_CUDA=1 to test with the CPU stand-in)"
+        ) from None
+    try:
+        ok = cupy.cuda.is_available()
+    except Exception:  # a broken driver install raises instead of answering
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            "device 'cuda': CuPy is installed but found no CUDA device "
+            "(cupy.cuda.is_available() is False); use device 'cpu'"
+        )
+    _cuda_module = cupy
+    return cupy
+
+
+def cuda_is_available() -> bool:
+    try:
+        _load_cuda()
+    except RuntimeError:
+        return False
+    return True
+
+
+def get_xp(dev: Device):
+    """The array module (numpy or cupy) for a device."""
+    return np if dev.type == "cpu" else _load_cuda()
+
+
+def device_of(array) -> Device:
+    return CPU if isinstance(array, (np.ndarray, np.generic)) else _CUDA0
+
+
+def is_host_array(x) -> bool:
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+def is_array(x) -> bool:
+    """True for NumPy arrays and arrays of the CUDA module (if one is loaded)."""
+    if isinstance(x, np.ndarray):
+        return True
+    return _cuda_module is not None and isinstance(x, _cuda_module.ndarray)
+
+
+def to_host(array) -> np.ndarray:
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    return _load_cuda().asnumpy(array)
+
+
+def from_host(array: np.ndarray, dev: Device):
+    """Move a host array to ``dev`` (no copy for the CPU)."""
+    if dev.type == "cpu":
+        return array
+    return _load_cuda().asarray(array)
+
+
+def to_device(array, dev: Device):
+    """Move any backend array to ``dev``; returns the same array when it is already there."""
+    if device_of(array) == dev:
+        return array
+    return from_host(to_host(array), dev)
+
+
+def as_host_array(data, dtype=None) -> np.ndarray:
+    """Python data (lists, scalars, host arrays) to a host array."""
+    return np.asarray(data, dtype=dtype)
+
+
+# ---------------------------------------------------------------- calls that differ
+
+
+def scatter_add(xp, target, index, values) -> None:
+    """``target[index] += values`` with repeated indices accumulating, in place."""
+    if xp is np:
+        np.add.at(target, index, values)
+    elif _fake_cuda_requested() and xp is _cuda_module:
+        xp.scatter_add(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def as_strided(xp, array, shape, strides):
+    return xp.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
+
+
+def dlpack_import(obj, dev: Device | None):
+    """Import an object that speaks DLPack onto the matching device."""
+    kind = obj.__dlpack_device__()[0] if hasattr(obj, "__dlpack_device__") else 1
+    if kind == 1:  # kDLCPU
+        return np.from_dlpack(obj)
+    return _load_cuda().from_dlpack(obj)
+
+
+# ---------------------------------------------------------------- random numbers
+
+# Random numbers are drawn on the host from one generator and then moved, so that the same seed
+# gives the same numbers on every device.
+_rng = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> None:
+    global _rng
+    _rng = np.random.default_rng(int(seed))
+
+
+def rng() -> np.random.Generator:
+    return _rng
+
+
+def get_rng_state() -> dict:
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    _rng.bit_generator.state = state
+
+
+def host_generator(seed: int | None = None) -> np.random.Generator:
+    """A separate host generator (for data shuffling); seeded from the global one if no seed."""
+    if seed is None:
+        seed = int(_rng.integers(0, 2**63 - 1))
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------- dtypes
+
+NP_DTYPES = {
+    "float16": np.dtype(np.float16),
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+    "int8": np.dtype(np.int8),
+    "uint8": np.dtype(np.uint8),
+    "int16": np.dtype(np.int16),
+    "int32": np.dtype(np.int32),
+    "int64": np.dtype(np.int64),
+    "bool": np.dtype(np.bool_),
+}
+
+
+def np_dtype_of(x):
+    return np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+
+
+def finfo(np_dtype):
+    return np.finfo(np_dtype)

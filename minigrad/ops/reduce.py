@@ -1,0 +1,404 @@
+"""Reductions (sum, mean, var/std, max/min, prod, logsumexp), softmax and log_softmax, gather,
+and ``sum_to``: the op the engine uses to sum broadcast gradients back to an input's shape."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import NamedTuple
+
+from minigrad import backend, dtypes
+from minigrad.autograd.function import Function, register
+from minigrad.ops import elementwise as E
+from minigrad.ops.movement import Expand, Reshape, normalize_dim, normalize_dims
+from minigrad.tensor import Tensor
+
+
+def _axes(x: Tensor, dim) -> tuple:
+    if dim is None:
+        return tuple(range(x.ndim))
+    if x.ndim == 0:
+        normalize_dims(dim, 0)
+        return ()
+    return normalize_dims(dim, x.ndim)
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape of a reduction over ``axes`` with keepdim=True."""
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _spread(g: Tensor, in_shape: tuple, axes: tuple) -> Tensor:
+    """A reduced gradient broadcast back over the reduced axes."""
+    g = Reshape.apply(g, shape=_kept_shape(in_shape, axes))
+    return Expand.apply(g, shape=in_shape) if g.shape != in_shape else g
+
+
+# ---------------------------------------------------------------- sum, mean, sum_to
+
+
+@register("sum")
+class Sum(Function):
+    def forward(ctx, a, axes, keepdim, dtype=None):
+        ctx.in_shape, ctx.axes = a.shape, axes
+        return ctx.xp.sum(a, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(ctx, g):
+        return _spread(g, ctx.in_shape, ctx.axes)
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    axes = _axes(x, dim)
+    if dtype is not None:
+        x = x.to(dtype)
+    np_dtype = None
+    if x._data.dtype.kind in "biu":
+        np_dtype = dtypes.int64.np
+    return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=np_dtype)
+
+
+@register("mean")
+class Mean(Function):
+    def forward(ctx, a, axes, keepdim):
+        ctx.in_shape, ctx.axes = a.shape, axes
+        ctx.n = math.prod(a.shape[i] for i in axes)
+        return ctx.xp.mean(a, axis=axes, keepdims=keepdim)
+
+    def backward(ctx, g):
+        return _spread(g, ctx.in_shape, ctx.axes) / ctx.n
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be floating point, got "
+            f"{x.dtype} (convert first, e.g. x.float())"
+        )
+    return Mean.apply(x, axes=_axes(x, dim), keepdim=keepdim)
+
+
+@register("sum_to")
+class SumTo(Function):
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
+        lead = a.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1
+        )
+        out = a.sum(axis=axes, keepdims=True) if axes else a
+        return out.reshape(shape)
+
+    def backward(ctx, g):
+        return Expand.apply(g, shape=ctx.in_shape)
+
+
+def sum_to(x: Tensor, shape: tuple) -> Tensor:
+    """Sum ``x`` down to ``shape`` (the inverse of broadcasting ``shape`` up to ``x.shape``)."""
+    if x.shape == tuple(shape):
+        return x
+    return SumTo.apply(x, shape=tuple(shape))
+
+
+# ---------------------------------------------------------------- var, std (composites)
+
+
+@register("var")
+def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    axes = _axes(x, dim)
+    c = (1 if unbiased else 0) if correction is None else correction
+    n = math.prod(x.shape[i] for i in axes)
+    d = x - mean(x, axes, keepdim=True)
+    return sum(d * d, axes, keepdim) / builtins.max(n - c, 0)
+
+
+@register("std")
+def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+# ---------------------------------------------------------------- max, min
+
+
+@register("amax")
+class Amax(Function):
+    """Max over axes; ties share the gradient equally (PyTorch's amax/max())."""
+
+    reduce = "max"
+
+    def forward(ctx, a, axes, keepdim):
+        ctx.in_shape, ctx.axes = a.shape, axes
+        out = getattr(ctx.xp, ctx.reduce)(a, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        hit = a == Reshape.apply(out, shape=_kept_shape(ctx.in_shape, ctx.axes))
+        count = sum(hit, ctx.axes, keepdim=True).to(g.dtype)
+        return E.where(hit, _spread(g, ctx.in_shape, ctx.axes) / count, 0)
+
+
+@register("amin")
+class Amin(Amax):
+    reduce = "min"
+
+
+def _check_nonempty(name, x, axes):
+    if x._data.size == 0 and (not axes or builtins.any(x.shape[i] == 0 for i in axes)):
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0, or a "
+            f"non-empty reduction dim"
+        )
+
+
+def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _axes(x, dim)
+    _check_nonempty("amax", x, axes)
+    return Amax.apply(x, axes=axes, keepdim=keepdim)
+
+
+def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _axes(x, dim)
+    _check_nonempty("amin", x, axes)
+    return Amin.apply(x, axes=axes, keepdim=keepdim)
+
+
+class ValuesIndices(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+def _extreme(name, x, dim, keepdim, arg):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return (E.maximum if name == "max" else E.minimum)(x, dim)
+    if dim is None:
+        return amax(x) if name == "max" else amin(x)
+    d = normalize_dim(dim, builtins.max(x.ndim, 1))
+    _check_nonempty(name, x, (d,) if x.ndim else ())
+    if x.ndim == 0:
+        return ValuesIndices(x, x._wrap(x.xp.zeros((), dtype=dtypes.int64.np)))
+    idx = x._wrap(arg(x._data, axis=d, keepdims=True))
+    values = Gather.apply(x, idx, dim=d)
+    if not keepdim:
+        values = Reshape.apply(values, shape=x.shape[:d] + x.shape[d + 1 :])
+        idx = idx._wrap(idx._data.reshape(values.shape))
+    return ValuesIndices(values, idx)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):
+    """``max()`` -> tensor; ``max(dim)`` -> (values, indices); ``max(other_tensor)`` -> maximum."""
+    return _extreme("max", x, dim, keepdim, x.xp.argmax)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):
+    return _extreme("min", x, dim, keepdim, x.xp.argmin)
+
+
+def _arg(name, fn, x, dim, keepdim):
+    if x._data.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        )
+    if dim is None:
+        out = fn(x._data.reshape(-1))
+        if keepdim:
+            out = x.xp.asarray(out).reshape((1,) * x.ndim)
+    else:
+        out = fn(x._data, axis=normalize_dim(dim, builtins.max(x.ndim, 1)), keepdims=keepdim)
+    return x._wrap(x.xp.asarray(out, dtype=dtypes.int64.np))
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg("argmax", x.xp.argmax, x, dim, keepdim)
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg("argmin", x.xp.argmin, x, dim, keepdim)
+
+
+# ---------------------------------------------------------------- gather and its gradient
+
+
+def _along(xp, index, dim):
+    """A full advanced-index tuple addressing ``index``'s positions along ``dim``."""
+    key = []
+    for i, n in enumerate(index.shape):
+        if i == dim:
+            key.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[i] = n
+            key.append(xp.arange(n).reshape(shape))
+    return tuple(key)
+
+
+@register("gather")
+class Gather(Function):
+    """``out[i][j] = a[i][index[i][j]]`` along ``dim`` (index has a's shape but at ``dim``)."""
+
+    def forward(ctx, a, index, dim):
+        ctx.index, ctx.dim, ctx.in_shape = index, dim, a.shape
+        return ctx.xp.take_along_axis(a, index, axis=dim)
+
+    def backward(ctx, g):
+        return GatherGrad.apply(g, index=ctx.index, dim=ctx.dim, shape=ctx.in_shape), None
+
+
+@register("gather_grad")
+class GatherGrad(Function):
+    """Scatter-add ``g`` into zeros of ``shape`` at ``index`` along ``dim``."""
+
+    def forward(ctx, g, index, dim, shape):
+        xp = ctx.xp
+        ctx.index, ctx.dim = index, dim
+        out = xp.zeros(shape, dtype=g.dtype)
+        backend.scatter_add(xp, out, _along(xp, index, dim), g)
+        return out
+
+    def backward(ctx, gg):
+        index = gg._wrap(ctx.index)
+        return Gather.apply(gg, index, dim=ctx.dim)
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """PyTorch's ``gather``: index has x's number of dims, values checked against x's shape."""
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise TypeError("gather(): index must be an integer Tensor")
+    d = normalize_dim(dim, x.ndim)
+    if index.ndim != x.ndim:
+        raise RuntimeError(
+            f"gather(): Index tensor must have the same number of dimensions as input tensor "
+            f"({index.ndim} vs {x.ndim})"
+        )
+    for i, (n, m) in enumerate(zip(x.shape, index.shape)):
+        if i != d and m > n:
+            raise RuntimeError(
+                f"gather(): Size does not match at dimension {i}: index has {m}, input has {n}"
+            )
+    if index._data.size:
+        hi, lo = int(index._data.max()), int(index._data.min())
+        if hi >= x.shape[d] or lo < -x.shape[d]:
+            bad = hi if hi >= x.shape[d] else lo
+            raise RuntimeError(
+                f"gather(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}"
+            )
+    if builtins.any(m < n for i, (n, m) in enumerate(zip(x.shape, index.shape)) if i != d):
+        x = x[tuple(slice(0, m) if i != d else slice(None) for i, m in enumerate(index.shape))]
+    return Gather.apply(x, index, dim=d)
+
+
+# ---------------------------------------------------------------- prod
+
+
+@register("prod")
+class Prod(Function):
+    def forward(ctx, a, axes, keepdim):
+        ctx.in_shape, ctx.axes = a.shape, axes
+        out = ctx.xp.prod(a, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        gk = _spread(g, ctx.in_shape, ctx.axes)
+        if bool(a.xp.all(a._data != 0)):
+            kept = Reshape.apply(out, shape=_kept_shape(ctx.in_shape, ctx.axes))
+            return gk * kept / a
+        return gk * _prod_of_others(a, ctx.axes)
+
+
+def _prod_of_others(a: Tensor, axes: tuple) -> Tensor:
+    """For each element, the product of the other elements in its reduction group (exact with
+    zeros): bring the group to the last axis, make an (n, n) copy with ones on the diagonal,
+    and take the product along it."""
+    keep = [i for i in range(a.ndim) if i not in axes]
+    order = keep + list(axes)
+    moved = a.permute(*order)
+    outer = moved.shape[: len(keep)]
+    n = math.prod(moved.shape[len(keep) :])
+    flat = moved.reshape(*outer, 1, n).expand(*outer, n, n)
+    eye = a._wrap(a.xp.eye(n, dtype=bool))
+    others = prod(E.where(eye, 1, flat), -1)  # (*outer, n)
+    others = others.reshape(*moved.shape)
+    inverse = sorted(range(len(order)), key=order.__getitem__)
+    return others.permute(*inverse)
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if x._data.dtype.kind in "biu":
+        return x._wrap(x.xp.asarray(x.xp.prod(x._data, axis=_axes(x, dim), keepdims=keepdim)))
+    return Prod.apply(x, axes=_axes(x, dim), keepdim=keepdim)
+
+
+# ---------------------------------------------------------------- logsumexp, softmax
+
+
+def _shifted(xp, a, axis):
+    """``a - max(a)`` along ``axis``, with an all -inf slice shifted by 0 instead of nan."""
+    m = xp.max(a, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    return a - m, m
+
+
+@register("logsumexp")
+class LogSumExp(Function):
+    def forward(ctx, a, axes, keepdim):
+        xp = ctx.xp
+        ctx.in_shape, ctx.axes = a.shape, axes
+        s, m = _shifted(xp, a, axes)
+        out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        kept = _kept_shape(ctx.in_shape, ctx.axes)
+        return _spread(g, ctx.in_shape, ctx.axes) * E.exp(a - Reshape.apply(out, shape=kept))
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    x = E._float_input("logsumexp", x)
+    return LogSumExp.apply(x, axes=_axes(x, dim), keepdim=keepdim)
+
+
+@register("softmax")
+class Softmax(Function):
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        ctx.dim = dim
+        s, _ = _shifted(xp, a, dim)
+        e = xp.exp(s)
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(e)
+        return e
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - sum(g * out, ctx.dim, keepdim=True))
+
+
+@register("log_softmax")
+class LogSoftmax(Function):
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        ctx.dim = dim
+        s, _ = _shifted(xp, a, dim)
+        out = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - E.exp(out) * sum(g, ctx.dim, keepdim=True)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    x = E._float_input("softmax", x)
+    return Softmax.apply(x, dim=normalize_dim(dim, builtins.max(x.ndim, 1)) if x.ndim else ())
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    x = E._float_input("log_softmax", x)
+    return LogSoftmax.apply(x, dim=normalize_dim(dim, builtins.max(x.ndim, 1)) if x.ndim else ())
