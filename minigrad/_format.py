@@ -40,7 +40,8 @@ def _body(values, dt) -> str:
         fmt = _float_formatter(values.astype(h.float64))
         formatter = {"float_kind": lambda v: fmt(float(v))}
     elif dt is dtypes.bool_:
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if not h.all(values) else 4
+        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
         formatter = {"int": lambda v: str(int(v))}
     return h.array2string(

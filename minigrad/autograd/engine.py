@@ -197,7 +197,7 @@ def _retain(node, g, create_graph):
 
 def _propagate(node, g, grads, leaf_grads, sum_to, Tensor):
     """Run one node's backward and hand each input its gradient, summed to the input's shape."""
-    out = node.backward(g)
+    out = type(node).backward(node, g)  # works for methods and PyTorch-style staticmethods
     if not isinstance(out, tuple):
         out = tuple(out) if isinstance(out, list) else (out,)
     edges = node._edges

@@ -186,7 +186,7 @@ class IndexPut(Function):
     """``a`` with ``a[key] = v``, out of place."""
 
     def forward(ctx, a, v, key):
-        ctx.key = key
+        ctx.key, ctx.v_shape = key, v.shape
         ctx.advanced = any(
             not isinstance(k, (int, slice)) and k is not None and k is not Ellipsis for k in key
         )
@@ -197,7 +197,12 @@ class IndexPut(Function):
     def backward(ctx, g):
         na, nv = ctx.needs_input_grad
         ga = IndexPut.apply(g, E.scalar_tensor(0, g), key=ctx.key) if na else None
-        gv = (Index if ctx.advanced else Slice).apply(g, key=ctx.key) if nv else None
+        gv = None
+        if nv:
+            gv = (Index if ctx.advanced else Slice).apply(g, key=ctx.key)
+            extra = len(ctx.v_shape) - gv.ndim
+            if extra > 0:  # a value with leading 1-dims was written into fewer dims
+                gv = gv.reshape((1,) * extra + gv.shape)
         return ga, gv
 
 
