@@ -75,7 +75,9 @@ def test_graph_is_freed_after_backward_and_second_backward_raises():
     x = leaf([1.0, 2.0])
     y = (x * x).sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+    with pytest.raises(
+        RuntimeError, match="backward through the graph a second time.*retain_graph=True"
+    ):
         y.backward()
 
 
@@ -198,7 +200,9 @@ def test_inplace_change_to_a_saved_tensor_raises_naming_op_and_shape():
     h = x * 1
     y = h.exp()
     y.add_(1)  # exp saved its output
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*\(2,\).*ExpBackward"):
+    with pytest.raises(
+        RuntimeError, match=r"modified by an inplace operation.*\(2,\).*ExpBackward"
+    ):
         y.sum().backward()
 
 
@@ -331,7 +335,9 @@ def test_backward_returning_wrong_count_or_shape_is_reported():
     x = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="WrongCountBackward returned an incorrect number"):
         WrongCount.apply(x).sum().backward()
-    with pytest.raises(RuntimeError, match=r"WrongShapeBackward returned a gradient of shape \(1, 1, 1\)"):
+    with pytest.raises(
+        RuntimeError, match=r"WrongShapeBackward returned a gradient of shape \(1, 1, 1\)"
+    ):
         WrongShape.apply(x).sum().backward()
 
 
@@ -351,7 +357,9 @@ def test_gradcheck_catches_a_wrong_backward_and_names_the_worst_element():
             return g * x  # should be 2x
 
     x = leaf([1.0, 3.0])
-    with pytest.raises(mg.autograd.GradcheckError, match=r"input element \(1,\).*numerical 6.*analytical 3"):
+    with pytest.raises(
+        mg.autograd.GradcheckError, match=r"input element \(1,\).*numerical 6.*analytical 3"
+    ):
         gradcheck(Wrong.apply, (x,))
     assert not gradcheck(Wrong.apply, (x,), raise_exception=False)
     with pytest.raises(mg.autograd.GradcheckError, match="fast mode"):

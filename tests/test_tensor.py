@@ -123,7 +123,10 @@ def test_shape_ops():
     assert x.transpose(0, 2).shape == (4, 3, 2)
     assert x.flatten().shape == (24,) and x.flatten(1).shape == (2, 12)
     assert x.unsqueeze(0).shape == (1, 2, 3, 4) and x.unsqueeze(-1).shape == (2, 3, 4, 1)
-    assert mg.zeros(1, 3, 1).squeeze().shape == (3,) and mg.zeros(1, 3, 1).squeeze(0).shape == (3, 1)
+    assert mg.zeros(1, 3, 1).squeeze().shape == (3,) and mg.zeros(1, 3, 1).squeeze(0).shape == (
+        3,
+        1,
+    )
     assert mg.zeros(3, 1).expand(3, 4).shape == (3, 4)
     assert mg.zeros(3, 1).expand(2, -1, 5).shape == (2, 3, 5)
     assert x.contiguous().is_contiguous() and not x.transpose(0, 1).is_contiguous()

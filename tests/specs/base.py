@@ -7,8 +7,8 @@ A spec's ``call(m, p, *tensors)`` runs the op through the public API of ``m``, w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st

@@ -27,7 +27,10 @@ def _binary(data):
 
 def _reduce(data, allow_tuple=True):
     s = shape(data)
-    return [s], {"dim": dim_arg(data, len(s), allow_tuple=allow_tuple), "keep": data.draw(st.booleans())}
+    return [s], {
+        "dim": dim_arg(data, len(s), allow_tuple=allow_tuple),
+        "keep": data.draw(st.booleans()),
+    }
 
 
 def _reduce_dim(data):
@@ -133,7 +136,9 @@ def _stack(data):
 def _pad(data):
     s = shape(data, min_dims=1)
     k = data.draw(st.integers(1, len(s)))
-    pads = (data.draw(st.integers(1, 2)),) + tuple(data.draw(st.integers(0, 2)) for _ in range(2 * k - 1))
+    pads = (data.draw(st.integers(1, 2)),) + tuple(
+        data.draw(st.integers(0, 2)) for _ in range(2 * k - 1)
+    )
     return [s], {"pad": pads, "value": data.draw(st.sampled_from([0.0, 1.5]))}
 
 
@@ -162,7 +167,9 @@ def _gather(data):
     s = shape(data, min_dims=1)
     d = one_dim(data, len(s))
     rng = np.random.default_rng(data.draw(st.integers(0, 99)))
-    ishape = tuple(rng.integers(1, n + 1) if i != d % len(s) else rng.integers(1, 4) for i, n in enumerate(s))
+    ishape = tuple(
+        rng.integers(1, n + 1) if i != d % len(s) else rng.integers(1, 4) for i, n in enumerate(s)
+    )
     return [s], {"dim": d, "index": rng.integers(0, s[d], size=ishape)}
 
 
@@ -249,7 +256,10 @@ SPECS = {
         lambda m, p, x: x.clamp(p["lo"], p["hi"]),
         lambda data: (
             [shape(data)],
-            {"lo": data.draw(st.sampled_from([None, -0.5])), "hi": data.draw(st.sampled_from([0.5, 1.0]))},
+            {
+                "lo": data.draw(st.sampled_from([None, -0.5])),
+                "hi": data.draw(st.sampled_from([0.5, 1.0])),
+            },
         ),
         prepare=lambda xs, p: [away_from(xs[0], [-0.5, 0.5, 1.0])],
     ),
@@ -263,9 +273,7 @@ SPECS = {
         _binary,
         prepare=lambda xs, p: [on_grid(xs[0]), on_grid(xs[1], offset=0.1)],
     ),
-    "where": Spec(
-        lambda m, p, a, b: m.where(m.tensor(p["cond"], device=a.device), a, b), _where
-    ),
+    "where": Spec(lambda m, p, a, b: m.where(m.tensor(p["cond"], device=a.device), a, b), _where),
     "sum": Spec(_sum, _reduce),
     "mean": Spec(
         lambda m, p, x: x.mean() if p["dim"] is None else x.mean(dim=p["dim"], keepdim=p["keep"]),
@@ -291,12 +299,16 @@ SPECS = {
         ),
     ),
     "amax": Spec(
-        lambda m, p, x: x.amax(dim=p["dim"], keepdim=p["keep"]) if p["dim"] is not None else x.max(),
+        lambda m, p, x: (
+            x.amax(dim=p["dim"], keepdim=p["keep"]) if p["dim"] is not None else x.max()
+        ),
         _reduce,
         prepare=lambda xs, p: [distinct(xs[0])],
     ),
     "amin": Spec(
-        lambda m, p, x: x.amin(dim=p["dim"], keepdim=p["keep"]) if p["dim"] is not None else x.min(),
+        lambda m, p, x: (
+            x.amin(dim=p["dim"], keepdim=p["keep"]) if p["dim"] is not None else x.min()
+        ),
         _reduce,
         prepare=lambda xs, p: [distinct(xs[0])],
     ),
@@ -322,7 +334,10 @@ SPECS = {
     "expand": Spec(lambda m, p, x: x.expand(*p["shape"]) * 1, _expand),
     "flip": Spec(
         lambda m, p, x: x.flip(p["dims"]),
-        lambda data: ([s := shape(data, min_dims=1)], {"dims": dim_arg(data, len(s), allow_none=False)}),
+        lambda data: (
+            [s := shape(data, min_dims=1)],
+            {"dims": dim_arg(data, len(s), allow_none=False)},
+        ),
     ),
     "slice": Spec(lambda m, p, x: x[p["key"]], _slice_key),
     "index": Spec(_index, _index_key),

@@ -1,0 +1,100 @@
+"""The backend: only one module imports numpy/cupy; devices and the errors about CUDA."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import sys
+import types
+
+import pytest
+
+import minigrad as mg
+from minigrad import backend
+
+PACKAGE = pathlib.Path(mg.__file__).parent
+# host-only code that reads files, draws pictures or stands in for CuPy may use NumPy directly
+ALLOWED = {"backend.py", "data", "testing", "viz", "cli"}
+
+
+def _array_imports(path: pathlib.Path, base: pathlib.Path = PACKAGE) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        found += [
+            f"{path.relative_to(base)}:{node.lineno} imports {n}"
+            for n in names
+            if n.split(".")[0] in ("numpy", "cupy", "cupyx")
+        ]
+    return found
+
+
+def test_only_the_backend_imports_numpy_or_cupy():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] in ALLOWED:
+            continue
+        offenders += _array_imports(path)
+    assert not offenders, "ops must use the backend's array module:\n" + "\n".join(offenders)
+
+
+def test_the_scan_would_catch_an_import(tmp_path):
+    leaky = tmp_path / "leaky.py"
+    leaky.write_text("import math\nimport numpy as np\nfrom cupyx import scatter_add\n")
+    hits = _array_imports(leaky, base=tmp_path)
+    assert hits == ["leaky.py:2 imports numpy", "leaky.py:3 imports cupyx"]
+
+
+def test_devices_parse_and_compare():
+    assert mg.device("cpu") == "cpu" and mg.device("cuda:0") == mg.device("cuda")
+    assert str(mg.device("cuda")) == "cuda:0" and repr(mg.device("cpu")) == "device(type='cpu')"
+    with pytest.raises(ValueError, match="only one CUDA device"):
+        mg.device("cuda:3")
+
+
+def test_default_device_setting():
+    mg.set_default_device("cpu")
+    assert mg.zeros(1).device == "cpu"
+
+
+@pytest.fixture
+def no_cuda_module(monkeypatch):
+    monkeypatch.setattr(backend, "_cuda_module", None)
+    monkeypatch.delenv("MINIGRAD_FAKE_CUDA", raising=False)
+    yield
+    backend._cuda_module = None
+
+
+def test_cuda_without_cupy_says_to_install_it(monkeypatch, no_cuda_module):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    assert mg.cuda.is_available() is False
+    with pytest.raises(
+        RuntimeError, match=r"needs CuPy, which is not installed: pip install 'minigrad\[cuda\]'"
+    ):
+        mg.ones(2, device="cuda")
+
+
+def test_cuda_with_cupy_but_no_device_says_so(monkeypatch, no_cuda_module):
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(is_available=lambda: False)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    assert mg.cuda.is_available() is False
+    with pytest.raises(RuntimeError, match=r"CuPy is installed but found no CUDA device"):
+        mg.zeros(1).to("cuda")
+
+
+def test_env_var_chooses_default_device(monkeypatch):
+    monkeypatch.setattr(backend, "_default_device", None)
+    monkeypatch.setenv("MINIGRAD_DEVICE", "cpu")
+    assert backend.default_device() == "cpu"
+    monkeypatch.setattr(backend, "_default_device", None)
+    monkeypatch.setenv("MINIGRAD_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        backend.default_device()
+    monkeypatch.setattr(backend, "_default_device", None)
