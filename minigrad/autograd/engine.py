@@ -254,19 +254,37 @@ def _fit_shape(node, i, gi, shape, sum_to):
     return sum_to(gi, shape)
 
 
+def _writable(array) -> bool:
+    """False for read-only or broadcast (zero-stride) arrays, which must not become ``.grad``."""
+    if not getattr(array.flags, "writeable", True):
+        return False
+    return array.size <= 1 or 0 not in array.strides
+
+
 def _accumulate_leaves(leaf_grads, create_graph):
-    """Write gradients into ``.grad``; never let two leaves share one gradient array."""
+    """Write gradients into ``.grad``: in place when a gradient is already there (as PyTorch
+    does); a new gradient is copied if it is read-only or shares memory with one handed to
+    another leaf in this pass, so no two ``.grad`` ever alias."""
+    from minigrad.tensor import Tensor
+
     given = set()
     for leaf, g in leaf_grads.values():
-        if not create_graph:
-            arr = g._data
-            if id(arr) in given or arr.base is not None:
-                g = g.clone()
-            given.add(id(g._data))
-            g = g.detach() if g._requires_grad else g
-        if leaf.grad is None:
-            leaf.grad = g
-        elif create_graph:
-            leaf.grad = leaf.grad + g
-        else:
-            leaf.grad = (leaf.grad + g).detach()
+        old = leaf.grad
+        if create_graph:
+            leaf.grad = g if old is None else old + g
+            continue
+        arr = g._data
+        if old is not None:
+            o = old._data
+            if o.shape == arr.shape and o.dtype == arr.dtype and _writable(o):
+                o += arr
+                old._version[0] += 1
+            else:
+                leaf.grad = (old + g).detach()
+            continue
+        root = arr if arr.base is None else arr.base
+        if id(root) in given or not _writable(arr):
+            arr = arr.copy()
+            root = arr
+        given.add(id(root))
+        leaf.grad = Tensor._make(arr, g._device, False, None, None, None)

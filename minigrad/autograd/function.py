@@ -48,6 +48,7 @@ class Function:
     """
 
     op_name = None
+    _to_save = ()  # what forward asked to keep, until the node is linked
     is_view = False  # True for ops whose output is a view of the first input
     changes_device = False  # True for the op that moves data: its output is on ctx.out_device
     # Set by apply on each node:
@@ -128,36 +129,40 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError("a Function subclass must define backward")
 
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) of the op's device."""
+        return get_xp(self.device)
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         arrays = []
         dev = None
-        needs = []
-        any_grad = False
+        track = False
         for a in args:
             if isinstance(a, Tensor):
+                d = a._device
                 if dev is None:
-                    dev = a._device
-                elif a._device is not dev:
+                    dev = d
+                elif d is not dev:
                     raise RuntimeError(
                         f"Expected all tensors to be on the same device, but found at least two "
-                        f"devices, {dev} and {a._device} (in {cls.__name__.lower()})"
+                        f"devices, {dev} and {d} (in {cls.__name__.lower()})"
                     )
                 arrays.append(a._data)
-                r = a._requires_grad
-                needs.append(r)
-                any_grad = any_grad or r
+                if a._requires_grad:
+                    track = True
             else:
                 arrays.append(a)
-                needs.append(False)
         if dev is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx.device = dev
-        ctx.xp = get_xp(dev)
-        track = any_grad and _grad_enabled
-        ctx.needs_input_grad = tuple(needs) if track else (False,) * len(needs)
-        ctx._to_save = ()
+        if track and _grad_enabled:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        else:
+            track = False
+            ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
         out = cls.forward(ctx, *arrays, **kwargs)
         if isinstance(out, host_scalar_type):  # NumPy gives scalars for 0-d results
             array = ctx.xp.asarray(out)
@@ -170,11 +175,12 @@ class Function:
             if base._base is not None:
                 base = base._base
         else:
-            counter, base = [0], None
+            counter = [0]
+            base = None
         if cls.changes_device:
             dev = ctx.out_device
-        if not track or ctx.__dict__.get("_non_differentiable"):
-            return Tensor._make(out, dev, False, None, counter, base)
+        if not track or "_non_differentiable" in ctx.__dict__:
+            return _make(out, dev, False, None, counter, base)
         return ctx._link(args, arrays, out, counter, base, dev)
 
     def _link(self, args, arrays, out, counter, base, out_device):
@@ -184,9 +190,11 @@ class Function:
         dtypes = []
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
-                edges.append(a.grad_fn if a.grad_fn is not None else a)
-                shapes.append(a._data.shape)
-                dtypes.append(a._data.dtype)
+                fn = a.grad_fn
+                edges.append(a if fn is None else fn)
+                data = a._data
+                shapes.append(data.shape)
+                dtypes.append(data.dtype)
             else:
                 edges.append(None)
                 shapes.append(None)
@@ -194,35 +202,55 @@ class Function:
         self._edges = edges
         self._in_shapes = shapes
         self._in_dtypes = dtypes
-        if self._to_save:
-            saved = []
-            versions = []
-            for item in self._to_save:
-                if item is None:
-                    saved.append(None)
-                    versions.append(None)
-                    continue
-                if item is out:
-                    saved.append(_OUTPUT)
-                    versions.append(counter[0])
-                    self._out = (out, counter)
-                    continue
-                if isinstance(item, Tensor):
-                    t = item
-                else:
-                    t = next((x for x, arr in zip(args, arrays) if arr is item), None)
-                    if not isinstance(t, Tensor):
-                        raise RuntimeError(
-                            f"{type(self).__name__}.save_for_backward takes the inputs forward "
-                            "received or the array it returns; recompute other intermediates "
-                            "in backward (so that double backward stays correct)"
-                        )
-                saved.append(t)
-                versions.append(t._version[0])
-            self._saved = saved
-            self._saved_versions = versions
-        self._to_save = None
-        return Tensor._make(out, out_device, True, self, counter, base)
+        to_save = self.__dict__.pop("_to_save", None)
+        if to_save:
+            self._save(to_save, args, arrays, out, counter)
+        return _make(out, out_device, True, self, counter, base)
+
+    def _save(self, items, args, arrays, out, counter) -> None:
+        saved = []
+        versions = []
+        for item in items:
+            if item is None:
+                saved.append(None)
+                versions.append(None)
+                continue
+            if item is out:
+                saved.append(_OUTPUT)
+                versions.append(counter[0])
+                self._out = (out, counter)
+                continue
+            if isinstance(item, Tensor):
+                t = item
+            else:
+                t = next((x for x, arr in zip(args, arrays) if arr is item), None)
+                if not isinstance(t, Tensor):
+                    raise RuntimeError(
+                        f"{type(self).__name__}.save_for_backward takes the inputs forward "
+                        "received or the array it returns; recompute other intermediates "
+                        "in backward (so that double backward stays correct)"
+                    )
+            saved.append(t)
+            versions.append(t._version[0])
+        self._saved = saved
+        self._saved_versions = versions
+
+
+_new = object.__new__
+_NO_GRAD = [(False,) * n for n in range(8)]
+
+
+def _make(array, device, requires_grad, grad_fn, version, base):
+    """A Tensor around ``array`` (the fast path of ``Tensor._make``)."""
+    t = _new(Tensor)
+    t._data = array
+    t._device = device
+    t._requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._version = version
+    t._base = base
+    return t
 
 
 def is_grad_enabled() -> bool:
