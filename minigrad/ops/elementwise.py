@@ -284,6 +284,14 @@ class Cos(Function):
         return -(g * sin(a))
 
 
+def _times(t, g):
+    """``t * g``, in place in the temporary ``t`` when the shapes allow."""
+    if t.shape == g.shape:
+        t *= g
+        return t
+    return t * g
+
+
 @register("tanh")
 class Tanh(Function):
     def forward(ctx, a):
@@ -293,7 +301,21 @@ class Tanh(Function):
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
+        return TanhGrad.apply(g, out)
+
+
+@register("tanh_grad")
+class TanhGrad(Function):
+    """``g * (1 - out**2)``: tanh's backward as one op (it runs on every backward pass)."""
+
+    def forward(ctx, g, out):
+        ctx.save_for_backward(g, out)
+        return _times(1 - out * out, g)
+
+    def backward(ctx, gg):
+        g, out = ctx.saved_tensors
+        ng, nout = ctx.needs_input_grad
+        return (TanhGrad.apply(gg, out) if ng else None), (-2 * gg * g * out if nout else None)
 
 
 @register("sigmoid")
@@ -309,7 +331,26 @@ class Sigmoid(Function):
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * out * (1 - out)
+        return SigmoidGrad.apply(g, out)
+
+
+@register("sigmoid_grad")
+class SigmoidGrad(Function):
+    """``g * out * (1 - out)``: sigmoid's backward as one op."""
+
+    def forward(ctx, g, out):
+        ctx.save_for_backward(g, out)
+        t = 1 - out
+        t *= out
+        return _times(t, g)
+
+    def backward(ctx, gg):
+        g, out = ctx.saved_tensors
+        ng, nout = ctx.needs_input_grad
+        return (
+            SigmoidGrad.apply(gg, out) if ng else None,
+            gg * g * (1 - 2 * out) if nout else None,
+        )
 
 
 @register("relu")
@@ -321,7 +362,20 @@ class Relu(Function):
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return where(out > 0, g, 0)
+        return ReluGrad.apply(g, out)
+
+
+@register("relu_grad")
+class ReluGrad(Function):
+    """``g`` where ``out > 0``, else 0: relu's backward as one op (linear in ``g``)."""
+
+    def forward(ctx, g, out):
+        ctx.save_for_backward(out)
+        return g * (out > 0)
+
+    def backward(ctx, gg):
+        (out,) = ctx.saved_tensors
+        return (ReluGrad.apply(gg, out) if ctx.needs_input_grad[0] else None), None
 
 
 def _unary(cls):

@@ -230,6 +230,15 @@ def _cast(m, p, x):
     return x.to(m.float32).to(m.float64)
 
 
+def _fused_grad(name):
+    def call(m, p, g, out):
+        from minigrad.ops import elementwise as E
+
+        return getattr(E, name).apply(g, out)
+
+    return call
+
+
 SPECS = {
     "add": Spec(lambda m, p, a, b: a + b, _binary),
     "sub": Spec(lambda m, p, a, b: a - b, _binary),
@@ -251,6 +260,26 @@ SPECS = {
     "cos": Spec(lambda m, p, x: x.cos(), _unary),
     "tanh": Spec(lambda m, p, x: x.tanh(), _unary),
     "sigmoid": Spec(lambda m, p, x: x.sigmoid(), _unary, low=-5, high=5),
+    "tanh_grad": Spec(
+        _fused_grad("TanhGrad"),
+        _binary,
+        low=-0.9,
+        high=0.9,
+        torch=lambda torch, p, g, out: torch.ops.aten.tanh_backward(g, out),
+    ),
+    "sigmoid_grad": Spec(
+        _fused_grad("SigmoidGrad"),
+        _binary,
+        low=0.05,
+        high=0.95,
+        torch=lambda torch, p, g, out: torch.ops.aten.sigmoid_backward(g, out),
+    ),
+    "relu_grad": Spec(
+        _fused_grad("ReluGrad"),
+        _binary,
+        prepare=lambda xs, p: [xs[0], away_from(xs[1], [0])],
+        torch=lambda torch, p, g, out: torch.ops.aten.threshold_backward(g, out, 0),
+    ),
     "relu": Spec(lambda m, p, x: x.relu(), _unary, prepare=lambda xs, p: [away_from(xs[0], [0])]),
     "clamp": Spec(
         lambda m, p, x: x.clamp(p["lo"], p["hi"]),
