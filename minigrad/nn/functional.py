@@ -2,6 +2,115 @@
 
 from __future__ import annotations
 
+from minigrad import dtypes
+from minigrad.ops import reduce as _reduce
+from minigrad.ops.activation import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    relu,
+    relu6,
+    silu,
+    softplus,
+)
 from minigrad.ops.conv import conv1d, conv2d, conv_transpose2d
-from minigrad.ops.movement import pad
+from minigrad.ops.elementwise import sigmoid, tanh
+from minigrad.ops.linear import linear
+from minigrad.ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from minigrad.ops.movement import flatten
+from minigrad.ops.norm import (
+    batch_norm,
+    dropout,
+    dropout1d,
+    dropout2d,
+    layer_norm,
+    normalize,
+)
 from minigrad.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool1d, max_pool2d
+from minigrad.ops.resample import interpolate, pad, upsample
+from minigrad.tensor import Tensor
+
+
+def softmax(input: Tensor, dim: int, *, dtype: dtypes.dtype | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dtype`` casts the input first."""
+    return _reduce.softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: dtypes.dtype | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, computed in one max-shifted pass."""
+    return _reduce.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64, any shape) -> int64 of shape (*, num_classes) with a 1 at each
+    index; ``num_classes=-1`` uses the largest index + 1. Not differentiable."""
+    if not isinstance(tensor, Tensor) or tensor.dtype is not dtypes.int64:
+        got = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise TypeError(f"one_hot(): tensor must be an int64 tensor of class indices, got {got}")
+    xp = tensor.xp
+    t = tensor._data
+    hi = int(t.max()) if t.size else -1
+    lo = int(t.min()) if t.size else 0
+    if lo < 0:
+        raise ValueError(f"one_hot(): class values must be non-negative, got {lo}")
+    if num_classes == -1:
+        num_classes = hi + 1 if t.size else 0
+        if not t.size:
+            raise ValueError("one_hot(): cannot infer num_classes from an empty tensor")
+    elif num_classes < 1 or hi >= num_classes:
+        raise ValueError(
+            f"one_hot(): class values must be smaller than num_classes={num_classes}, got {hi}"
+        )
+    out = (t[..., None] == xp.arange(num_classes)).astype(dtypes.int64.np)
+    return tensor._wrap(out)
+
+
+__all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "elu",
+    "flatten",
+    "gelu",
+    "hardtanh",
+    "interpolate",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsigmoid",
+    "max_pool1d",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+    "upsample",
+]

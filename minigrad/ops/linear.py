@@ -1,0 +1,77 @@
+"""``linear``: ``x @ W.T + b`` as one op, for any number of leading dimensions of ``x``."""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Function, register
+from minigrad.ops.linalg import MatMul
+from minigrad.ops.movement import Permute, Reshape
+from minigrad.tensor import Tensor
+
+
+@register("linear")
+class Linear(Function):
+    """``x`` (..., in), ``weight`` (out, in), ``bias`` (out,) or None -> (..., out)."""
+
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(
+            x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None
+        )
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = gw = None
+        if need_x:  # g @ W: (..., out) @ (out, in); a 1-d g goes through linear with W^T
+            if g.ndim >= 2:
+                gx = MatMul.apply(g, weight)
+            else:
+                gx = Linear.apply(g, Permute.apply(weight, dims=(1, 0)), None)
+        if need_w:  # g^T x summed over every leading position: (out, M) @ (M, in)
+            g2, x2 = g, x
+            if g.ndim != 2:
+                g2 = Reshape.apply(g, shape=(-1, g.shape[-1]) if g.ndim > 1 else (1, g.shape[0]))
+                x2 = Reshape.apply(x, shape=(-1, x.shape[-1]) if x.ndim > 1 else (1, x.shape[0]))
+            gw = MatMul.apply(Permute.apply(g2, dims=(1, 0)), x2)
+        # the bias was broadcast over the leading dims: the engine sums g back to its shape
+        return gx, gw, (g if need_b else None)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``: input (..., in_features), weight (out_features,
+    in_features), bias (out_features,)."""
+    for arg, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is None and arg == "bias":
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear(): {arg} must be a Tensor, got {type(t).__name__}")
+        if not t.dtype.is_floating_point:
+            raise TypeError(f"linear(): {arg} must be a floating point tensor, got {t.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear(): weight must be 2-D (out_features, in_features), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear(): input of shape {tuple(input.shape)} and weight of shape "
+            f"{tuple(weight.shape)} cannot be multiplied: the input's last dimension must equal "
+            f"in_features = weight.shape[1] = {weight.shape[1]}"
+        )
+    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), (1,), ()):
+        raise ValueError(
+            f"linear(): bias should have shape ({weight.shape[0]},) (out_features), got "
+            f"{tuple(bias.shape)}"
+        )
+    dt = input._data.dtype
+    if weight._data.dtype != dt or (bias is not None and bias._data.dtype != dt):
+        got = ", ".join(str(t.dtype) for t in (input, weight, bias) if t is not None)
+        raise TypeError(f"linear(): input, weight and bias must share one dtype, got {got}")
+    if weight._device is not input._device or (
+        bias is not None and bias._device is not input._device
+    ):
+        raise RuntimeError("linear(): input, weight and bias must be on the same device")
+    return Linear.apply(input, weight, bias)

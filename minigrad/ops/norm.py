@@ -1,0 +1,242 @@
+"""Normalisation and dropout: batch_norm (with running statistics), layer_norm, dropout and its
+channel-wise variants. Dropout masks are drawn on the host, so a seed gives the same mask on
+every device."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+from minigrad import backend
+from minigrad.autograd.function import register
+from minigrad.autograd.grad_mode import no_grad
+from minigrad.ops import elementwise as E
+from minigrad.ops import reduce as R
+from minigrad.ops.movement import Reshape, normalize_dim
+from minigrad.ops.reduce import mean
+from minigrad.tensor import Tensor
+
+# ---------------------------------------------------------------- batch_norm
+
+
+def _check_float(name: str, arg: str, x) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): {arg} must be a Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{name}(): {arg} must be a floating point tensor, got {x.dtype}")
+
+
+def _check_channel_vector(name: str, arg: str, t, x: Tensor, n: int) -> None:
+    if t is None:
+        return
+    _check_float(name, arg, t)
+    if tuple(t.shape) != (n,):
+        raise ValueError(
+            f"{name}(): {arg} should have shape ({n},) (one value per channel of the input of "
+            f"shape {tuple(x.shape)}), got {tuple(t.shape)}"
+        )
+    if t._device is not x._device:
+        raise RuntimeError(f"{name}(): {arg} is on {t._device} but input is on {x._device}")
+
+
+@register("batch_norm")
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (dimension 1) of an (N, C), (N, C, L) or (N, C, H, W) input.
+
+    Training: by the batch mean and biased variance over all dimensions but 1; the running
+    statistics (if given) move toward the batch mean and *unbiased* variance by ``momentum``,
+    in place. Evaluation: by the running statistics. Then ``* weight + bias`` per channel."""
+    _check_float("batch_norm", "input", input)
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm(): expected an input of shape (N, C, ...) with at least 2 dimensions, "
+            f"got shape {tuple(input.shape)}"
+        )
+    c = input.shape[1]
+    for arg, t in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_channel_vector("batch_norm", arg, t, input, c)
+    _check_channel_vector("batch_norm", "weight", weight, input, c)
+    _check_channel_vector("batch_norm", "bias", bias, input, c)
+    if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
+        raise TypeError(f"batch_norm(): momentum must be a number, got {momentum!r}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)  # broadcasts a (C,) vector along dimension 1
+    if training:
+        n = input._data.size // max(c, 1)
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm(): expected more than 1 value per channel when training, got input "
+                f"of shape {tuple(input.shape)}"
+            )
+        mu = mean(input, axes, keepdim=True)
+        centred = input - mu
+        var = mean(centred * centred, axes, keepdim=True)  # biased, used to normalise
+        out = centred / E.sqrt(var + eps)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                m = float(momentum)
+                if running_mean is not None:
+                    batch = Reshape.apply(mu.detach(), shape=(c,)).to(running_mean.dtype)
+                    running_mean.mul_(1 - m).add_(batch * m)
+                if running_var is not None:
+                    unbiased = Reshape.apply(var.detach(), shape=(c,)) * (n / (n - 1))
+                    running_var.mul_(1 - m).add_(unbiased.to(running_var.dtype) * m)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "batch_norm(): running_mean and running_var must be given when training=False"
+            )
+        rm = Reshape.apply(running_mean.to(input.dtype), shape=shape)
+        rv = Reshape.apply(running_var.to(input.dtype), shape=shape)
+        out = (input - rm) / E.sqrt(rv + eps)
+    if weight is not None:
+        out = out * Reshape.apply(weight, shape=shape)
+    if bias is not None:
+        out = out + Reshape.apply(bias, shape=shape)
+    return out
+
+
+# ---------------------------------------------------------------- layer_norm
+
+
+@register("layer_norm")
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions (biased variance), then
+    ``* weight + bias`` (each of shape ``normalized_shape``)."""
+    _check_float("layer_norm", "input", input)
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k :]) != normalized_shape or k > input.ndim:
+        raise ValueError(
+            f"layer_norm(): normalized_shape {normalized_shape} must be a non-empty tail of the "
+            f"input's shape {tuple(input.shape)}"
+        )
+    for arg, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            _check_float("layer_norm", arg, t)
+            if tuple(t.shape) != normalized_shape:
+                raise ValueError(
+                    f"layer_norm(): {arg} should have shape {normalized_shape} (normalized_shape), "
+                    f"got {tuple(t.shape)}"
+                )
+    axes = tuple(range(input.ndim - k, input.ndim))
+    centred = input - mean(input, axes, keepdim=True)
+    var = mean(centred * centred, axes, keepdim=True)
+    out = centred / E.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+@register("normalize")
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)``, the p-norm taken along ``dim``."""
+    _check_float("normalize", "input", input)
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p > 0:
+        raise ValueError(f"normalize(): p must be a positive number (or inf), got {p!r}")
+    d = normalize_dim(dim, input.ndim)
+    if p == 2:
+        norm = E.sqrt(R.sum(input * input, d, keepdim=True))
+    elif p == math.inf:
+        norm = R.amax(E.abs(input), d, keepdim=True)
+    else:
+        norm = R.sum(E.abs(input) ** p, d, keepdim=True) ** (1.0 / p)
+    return input / E.clamp(norm, min=eps)
+
+
+# ---------------------------------------------------------------- dropout
+
+
+def _check_p(name: str, p) -> float:
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}(): dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _keep_mask(x: Tensor, shape: tuple, p: float) -> Tensor:
+    """Ones with probability 1 - p scaled by 1 / (1 - p), else zeros; drawn on the host."""
+    keep = backend.rng().random(shape) >= p
+    scaled = keep.astype(x._data.dtype) * (1.0 / (1.0 - p))
+    return x._wrap(backend.from_host(scaled, x._device))
+
+
+def _apply_mask(input: Tensor, mask_shape: tuple, p: float, inplace: bool) -> Tensor:
+    if p == 1.0:
+        mask = input._wrap(input.xp.zeros((), dtype=input._data.dtype))
+    else:
+        mask = _keep_mask(input, mask_shape, p)
+    return input.mul_(mask) if inplace else input * mask
+
+
+@register("dropout")
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``, during
+    training; the identity otherwise."""
+    p = _check_p("dropout", p)
+    _check_float("dropout", "input", input)
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    return _apply_mask(input, input.shape, p, inplace)
+
+
+def _feature_dropout(name, input, p, training, inplace, dims) -> Tensor:
+    """Zero whole channels: the mask has shape (N, C, 1, ...); an unbatched input (one
+    dimension fewer than the batched form) is treated as a single sample, except that
+    dropout2d reads 3-D inputs as (N, C, L), as PyTorch does."""
+    p = _check_p(name, p)
+    _check_float(name, "input", input)
+    if input.ndim not in (dims, dims + 1):
+        raise ValueError(
+            f"{name}(): expected an input with {dims} (unbatched) or {dims + 1} (batched) "
+            f"dimensions, got shape {tuple(input.shape)}"
+        )
+    lead = 1 if input.ndim == dims else 2
+    if name == "dropout2d" and input.ndim == 3:
+        warnings.warn(
+            "dropout2d(): received a 3-D input; as in PyTorch it is read as (N, C, L) and whole "
+            "(n, c) rows are dropped. Use dropout1d for that, or add a batch dimension for an "
+            "unbatched (C, H, W) input.",
+            UserWarning,
+            stacklevel=3,
+        )
+        lead = 2
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    mask_shape = input.shape[:lead] + (1,) * (input.ndim - lead)
+    return _apply_mask(input, mask_shape, p, inplace)
+
+
+@register("dropout1d")
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Channel-wise dropout of (N, C, L) or (C, L) inputs."""
+    return _feature_dropout("dropout1d", input, p, training, inplace, 2)
+
+
+@register("dropout2d")
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Channel-wise dropout of (N, C, H, W) or (C, H, W) inputs."""
+    return _feature_dropout("dropout2d", input, p, training, inplace, 3)
