@@ -1,0 +1,59 @@
+"""Checks of layer constructor arguments, shared by the layers: each error names the layer, the
+argument, the value received and what was expected."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from minigrad.tensor import Tensor
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def positive_int(layer: str, name: str, value: Any) -> int:
+    if not is_int(value) or value <= 0:
+        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def ntuple(layer: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ``n`` ints) as an n-tuple of ints >= ``minimum``."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    what = "positive" if minimum == 1 else "non-negative"
+    if len(items) != n or not all(is_int(v) and v >= minimum for v in items):
+        raise ValueError(
+            f"{layer}: {name} must be a {what} integer or a tuple of {n} {what} integers, "
+            f"got {value!r}"
+        )
+    return tuple(int(v) for v in items)
+
+
+def probability(layer: str, p: Any) -> float:
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
+        raise ValueError(f"{layer}: dropout probability has to be between 0 and 1, but got {p!r}")
+    return float(p)
+
+
+def reduction(layer: str, value: Any) -> str:
+    if value not in ("none", "mean", "sum"):
+        raise ValueError(f"{layer}: reduction must be 'none', 'mean' or 'sum', got {value!r}")
+    return value
+
+
+def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average`` / ``reduce`` flags, mapped to ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def tensor_input(layer: str, x: Any) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer} expects a minigrad Tensor as input, got {type(x).__name__}")

@@ -1,0 +1,289 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d`` and ``ConvTranspose2d`` (PyTorch's arguments,
+weight layouts and default initialisation)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad import creation
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.modules import _args
+from minigrad.nn.modules.module import Module
+from minigrad.nn.modules.parameter import Parameter
+from minigrad.tensor import Tensor
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """What the convolutions share: argument checks, parameters, init and ``repr``.
+
+    Weight layout: (out, in / groups, *kernel) for convolutions and (in, out / groups, *kernel)
+    for transposed ones, as in PyTorch."""
+
+    _n: int  # spatial dimensions
+    _transposed = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        output_padding: Any = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self._n
+        self.in_channels = _args.positive_int(name, "in_channels", in_channels)
+        self.out_channels = _args.positive_int(name, "out_channels", out_channels)
+        self.groups = _args.positive_int(name, "groups", groups)
+        for arg, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(
+                    f"{name}: {arg} ({channels}) must be divisible by groups ({groups})"
+                )
+        self.kernel_size = _args.ntuple(name, "kernel_size", kernel_size, n, 1)
+        self.stride = _args.ntuple(name, "stride", stride, n, 1)
+        self.dilation = _args.ntuple(name, "dilation", dilation, n, 1)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"{name}: invalid padding string {padding!r}, should be one of "
+                    "{'valid', 'same'}"
+                )
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions "
+                    f"(stride={self.stride})"
+                )
+            if self._transposed:
+                raise ValueError(f"{name}: padding must be an integer or tuple, not a string")
+            self.padding: Any = padding
+        else:
+            self.padding = _args.ntuple(name, "padding", padding, n, 0)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"{name}: padding_mode must be one of {_PADDING_MODES}, but got "
+                f"padding_mode={padding_mode!r}"
+            )
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding_mode is supported')
+        self.padding_mode = padding_mode
+        self.output_padding = _args.ntuple(name, "output_padding", output_padding, n, 0)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if op >= s and op >= d:
+                raise ValueError(
+                    f"{name}: output padding must be smaller than either stride or dilation, "
+                    f"got output_padding={self.output_padding}, stride={self.stride}, "
+                    f"dilation={self.dilation}"
+                )
+        if self._transposed:
+            shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(creation.empty(shape, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(self.out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # fan_in comes from weight dim 1, also for the transposed layout (PyTorch does the same)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            init._no_grad_uniform_bias(self.bias, self.weight)
+
+    def _name(self) -> str:
+        return (
+            f"{type(self).__name__}(in_channels={self.in_channels}, "
+            f"out_channels={self.out_channels}, kernel_size={self.kernel_size})"
+        )
+
+    def _check_input(self, input: Tensor) -> None:
+        """Batched (N, C, *spatial) or unbatched (C, *spatial) input with ``in_channels``."""
+        _args.tensor_input(self._name(), input)
+        shape, n = input.shape, self._n
+        if len(shape) not in (n + 1, n + 2):
+            dims = "L" if n == 1 else "H, W"
+            raise RuntimeError(
+                f"{self._name()} expects a {n + 1}-D (C, {dims}) or {n + 2}-D (N, C, {dims}) "
+                f"input; got shape {tuple(shape)}"
+            )
+        c = shape[-n - 1]
+        if c != self.in_channels:
+            raise RuntimeError(
+                f"{self._name()} got input with {c} channels (shape {tuple(shape)}); "
+                f"expected {self.in_channels}"
+            )
+
+    def _explicit_padding(self) -> tuple[int, ...]:
+        """F.pad widths for a non-zero ``padding_mode``: (left, right) pairs, last dim first."""
+        pads: list[int] = []
+        for p in reversed(self.padding):
+            pads += [p, p]
+        return tuple(pads)
+
+    def extra_repr(self) -> str:
+        n = self._n
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class _Conv(_ConvNd):
+    _conv: str  # the functional op
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+        if padding_mode != "zeros" and isinstance(self.padding, str):
+            raise ValueError(
+                f"{type(self).__name__}: padding={self.padding!r} needs padding_mode='zeros'"
+            )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        conv = getattr(F, self._conv)
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            padding: Any = 0
+        else:
+            padding = self.padding
+        return conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
+    """1-D convolution over (N, C, L) input; weight (out, in / groups, k)."""
+
+    _n = 1
+    _conv = "conv1d"
+
+
+class Conv2d(_Conv):
+    """2-D convolution over (N, C, H, W) input; weight (out, in / groups, kh, kw)."""
+
+    _n = 2
+    _conv = "conv2d"
+
+
+class ConvTranspose2d(_ConvNd):
+    """The transpose (gradient) of a 2-D convolution, used to upsample; weight
+    (in, out / groups, kh, kw). ``forward(x, output_size=None)`` like PyTorch."""
+
+    _n = 2
+    _transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:
+        """The output padding that makes the result ``output_size`` (H, W) large."""
+        if output_size is None:
+            return self.output_padding
+        size = [int(s) for s in output_size][-2:]
+        if len(size) != 2:
+            raise ValueError(
+                f"{self._name()}: output_size must have 2 or 4 elements, got {output_size!r}"
+            )
+        pads = []
+        for d in range(2):
+            dim = input.shape[-2 + d]
+            k, s, p, dil = self.kernel_size[d], self.stride[d], self.padding[d], self.dilation[d]
+            smallest = (dim - 1) * s - 2 * p + dil * (k - 1) + 1
+            if not smallest <= size[d] < smallest + s:
+                raise ValueError(
+                    f"{self._name()}: requested an output size of {size}, but valid sizes "
+                    f"for dimension {d} range from {smallest} to {smallest + s - 1} (for an "
+                    f"input of {tuple(input.shape[-2:])})"
+                )
+            pads.append(size[d] - smallest)
+        return tuple(pads)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        self._check_input(input)
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
