@@ -115,3 +115,6 @@ clip = clamp
 concat = concatenate = cat
 
 __version__ = "0.1.0"
+
+from minigrad import optim  # noqa: E402
+from minigrad.serialization import load, save  # noqa: E402
