@@ -233,6 +233,8 @@ def test_tensor_dataset_checks_its_tensors():
         data.TensorDataset(mg.zeros(3), mg.tensor(1.0))
     with pytest.raises(TypeError, match="argument 0 must be a Tensor or a NumPy array, got list"):
         data.TensorDataset([1, 2, 3])
+    with pytest.raises(TypeError, match="argument 1: arrays of dtype uint16 are not supported"):
+        data.TensorDataset(np.zeros(2), np.zeros(2, np.uint16))
     with pytest.raises(ValueError, match="at least one tensor"):
         data.TensorDataset()
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad import backend
+from minigrad.creation import from_numpy
 from minigrad.data.collate import default_collate, to_device
 from minigrad.tensor import Tensor
 
@@ -77,7 +78,10 @@ class TensorDataset(Dataset):
         wrapped = []
         for k, t in enumerate(tensors):
             if isinstance(t, np.ndarray):
-                t = Tensor._make(t, backend.CPU, False, None, None, None)
+                try:
+                    t = from_numpy(t)  # no copy
+                except TypeError as e:
+                    raise TypeError(f"TensorDataset: argument {k}: {e}") from None
             if not isinstance(t, Tensor):
                 raise TypeError(
                     f"TensorDataset: argument {k} must be a Tensor or a NumPy array, "
@@ -102,7 +106,8 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices) -> tuple:
-        """The rows at ``indices`` of every tensor: one fancy-index each, on the tensor's device."""
+        """The rows at ``indices`` of every tensor: one fancy-index each, on the tensor's device
+        (batches are data: they are not part of any autograd graph)."""
         idx = check_indices(indices, len(self), "TensorDataset.get_batch")
         out = []
         for t in self.tensors:
