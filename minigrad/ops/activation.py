@@ -113,7 +113,8 @@ def _check_number(name: str, arg: str, value) -> float:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``; ``inplace=True`` writes the result into ``input``."""
-    _check_tensor("relu", input)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu(): input must be a Tensor, got {type(input).__name__}")
     out = E.relu(input)
     return input.copy_(out) if inplace else out
 
@@ -159,6 +160,19 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 @register("hardtanh")
+class Hardtanh(Function):
+    """``x`` clamped to ``[lo, hi]``; like PyTorch, the gradient is 0 at the bounds too."""
+
+    def forward(ctx, a, lo, hi):
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(a)
+        return ctx.xp.clip(a, lo, hi)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return E.where((a > ctx.lo) & (a < ctx.hi), g, 0)
+
+
 def hardtanh(
     input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
@@ -168,7 +182,7 @@ def hardtanh(
     hi = _check_number("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ValueError(f"hardtanh(): min_val ({lo}) cannot be greater than max_val ({hi})")
-    out = E.clamp(input, lo, hi)
+    out = Hardtanh.apply(input, lo=lo, hi=hi)
     return input.copy_(out) if inplace else out
 
 

@@ -251,10 +251,12 @@ def cross_entropy(
         )
     if isinstance(target, Tensor) and target.dtype.is_floating_point:
         if tuple(target.shape) != tuple(input.shape):
+            labels = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
             raise ValueError(
-                f"cross_entropy(): a float target holds class probabilities and must have the "
-                f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}; class indices "
-                "must be an integer (int64) tensor"
+                f"cross_entropy(): got a {target.dtype} target of shape {tuple(target.shape)} "
+                f"for input of shape {tuple(input.shape)}: class indices must be an integer "
+                f"(int64) tensor of shape {labels}, class probabilities a float tensor of the "
+                "input's shape"
             )
         if ignore_index >= 0:
             raise ValueError("cross_entropy(): ignore_index is not supported for float targets")
