@@ -116,5 +116,5 @@ concat = concatenate = cat
 
 __version__ = "0.1.0"
 
-from minigrad import optim  # noqa: E402
+from minigrad import data, optim  # noqa: E402
 from minigrad.serialization import load, save  # noqa: E402
