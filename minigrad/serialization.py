@@ -244,7 +244,11 @@ def _load_minigrad(data: bytes, name: str, target: backend.Device | None) -> Any
     _, header_len, digest = _PREFIX.unpack_from(data)
     body = memoryview(data)[_PREFIX.size :]
     if header_len > len(body):
-        raise _corrupt(name, f"truncated (the header alone should be {header_len} bytes)")
+        raise _corrupt(
+            name,
+            f"truncated or corrupted (the header length field says {header_len} bytes, but "
+            f"only {len(body)} bytes follow the prefix)",
+        )
     if hashlib.sha256(body).digest() != digest:
         expected = _expected_size(bytes(body[:header_len]))
         if expected is not None and len(data) < expected:
