@@ -1,12 +1,13 @@
-"""Normalisation and dropout: batch_norm (with running statistics), layer_norm, dropout and its
-channel-wise variants. Dropout masks are drawn on the host, so a seed gives the same mask on
-every device."""
+"""Normalisation and dropout: batch_norm (with running statistics), layer_norm, normalize,
+dropout and its channel-wise variants. Dropout masks are drawn on the host, so a seed gives
+the same mask on every device."""
 
 from __future__ import annotations
 
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
 
 from minigrad import backend
 from minigrad.autograd.function import register
@@ -81,29 +82,36 @@ def batch_norm(
         mu = mean(input, axes, keepdim=True)
         centred = input - mu
         var = mean(centred * centred, axes, keepdim=True)  # biased, used to normalise
-        out = centred / E.sqrt(var + eps)
         if running_mean is not None or running_var is not None:
-            with no_grad():
-                m = float(momentum)
-                if running_mean is not None:
-                    batch = Reshape.apply(mu.detach(), shape=(c,)).to(running_mean.dtype)
-                    running_mean.mul_(1 - m).add_(batch * m)
-                if running_var is not None:
-                    unbiased = Reshape.apply(var.detach(), shape=(c,)) * (n / (n - 1))
-                    running_var.mul_(1 - m).add_(unbiased.to(running_var.dtype) * m)
+            _update_running_stats(running_mean, running_var, mu, var, n, float(momentum))
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm(): running_mean and running_var must be given when training=False"
             )
-        rm = Reshape.apply(running_mean.to(input.dtype), shape=shape)
-        rv = Reshape.apply(running_var.to(input.dtype), shape=shape)
-        out = (input - rm) / E.sqrt(rv + eps)
+        centred = input - Reshape.apply(running_mean.to(input.dtype), shape=shape)
+        var = Reshape.apply(running_var.to(input.dtype), shape=shape)
+    # per-channel factors first, so that only two ops touch the whole input
+    scale = 1.0 / E.sqrt(var + eps)  # (1, C, 1, ...)
     if weight is not None:
-        out = out * Reshape.apply(weight, shape=shape)
+        scale = scale * Reshape.apply(weight, shape=shape)
+    out = centred * scale
     if bias is not None:
         out = out + Reshape.apply(bias, shape=shape)
     return out
+
+
+def _update_running_stats(running_mean, running_var, mu, var, n: int, momentum: float) -> None:
+    """Move the running statistics toward the batch mean and the UNBIASED batch variance, in
+    place and outside autograd."""
+    c = mu.shape[1]
+    with no_grad():
+        if running_mean is not None:
+            batch = Reshape.apply(mu.detach(), shape=(c,)).to(running_mean.dtype)
+            running_mean.mul_(1 - momentum).add_(batch * momentum)
+        if running_var is not None:
+            unbiased = Reshape.apply(var.detach(), shape=(c,)) * (n / (n - 1))
+            running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
 
 
 # ---------------------------------------------------------------- layer_norm
@@ -112,7 +120,7 @@ def batch_norm(
 @register("layer_norm")
 def layer_norm(
     input: Tensor,
-    normalized_shape,
+    normalized_shape: int | Sequence[int],
     weight: Tensor | None = None,
     bias: Tensor | None = None,
     eps: float = 1e-5,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 from minigrad.autograd.function import register
 from minigrad.ops import movement as M
@@ -79,24 +80,26 @@ def _pad_by_index(x: Tensor, pad: tuple, mode: str) -> Tensor:
 
 
 @register("reflection_pad")
-def reflection_pad(x: Tensor, padding) -> Tensor:
+def reflection_pad(x: Tensor, padding: Sequence[int]) -> Tensor:
     """Pad by mirroring about the edge element (which is not repeated)."""
     return pad(x, padding, mode="reflect")
 
 
 @register("replication_pad")
-def replication_pad(x: Tensor, padding) -> Tensor:
+def replication_pad(x: Tensor, padding: Sequence[int]) -> Tensor:
     """Pad by repeating the edge element."""
     return pad(x, padding, mode="replicate")
 
 
 @register("circular_pad")
-def circular_pad(x: Tensor, padding) -> Tensor:
+def circular_pad(x: Tensor, padding: Sequence[int]) -> Tensor:
     """Pad by wrapping around (periodic boundary)."""
     return pad(x, padding, mode="circular")
 
 
-def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
     """PyTorch's ``F.pad``: ``pad`` lists (left, right) amounts starting from the LAST
     dimension; negative amounts crop. ``mode`` is 'constant' (filled with ``value``, default 0)
     or, for the last 1-3 dimensions, 'reflect', 'replicate' or 'circular'."""
@@ -244,8 +247,8 @@ def _linear(x: Tensor, out: tuple, scales: tuple, align_corners: bool) -> Tensor
 @register("interpolate")
 def interpolate(
     input: Tensor,
-    size=None,
-    scale_factor=None,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
@@ -292,7 +295,11 @@ def interpolate(
 
 
 def upsample(
-    input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None
-):
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """The older name of :func:`interpolate`."""
     return interpolate(input, size, scale_factor, mode, align_corners)
