@@ -9,6 +9,15 @@ File layout (all little-endian)::
     SHA-256             32 bytes, of everything that follows (header and payload)
     header              JSON: the structure, and per tensor dtype, shape, device, byte range
     payload             the raw bytes of the tensors, one after the other
+
+Weights trained in PyTorch load into the same architecture written with ``minigrad.nn`` (the
+parameter names are PyTorch's)::
+
+    # in PyTorch: either of
+    safetensors.torch.save_file(model.state_dict(), "lenet.safetensors")
+    numpy.savez("lenet.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
+    # in minigrad
+    model.load_state_dict(minigrad.load("lenet.safetensors"))
 """
 
 from __future__ import annotations

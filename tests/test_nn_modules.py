@@ -3,6 +3,7 @@ initialisation, ``nn.init``, and forward/backward parity of every layer with PyT
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import OrderedDict
 
@@ -301,6 +302,28 @@ def test_to_unknown_device_raises_before_moving_anything():
     with pytest.raises(ValueError, match="unknown device"):
         m.to("tpu")
     assert m.weight.device == "cpu"
+
+
+def test_deepcopy_gives_an_independent_model():
+    m = lenet(mg)
+    twin = copy.deepcopy(m)
+    assert str(twin) == str(m) and twin.fc1.weight is not m.fc1.weight
+    assert isinstance(twin.fc1.weight, nn.Parameter) and twin.fc1.weight.requires_grad
+    for (k, a), (_, b) in zip(m.state_dict().items(), twin.state_dict().items()):
+        assert mg.equal(a, b), k
+    with mg.no_grad():
+        twin.features[1].running_mean.fill_(5.0)
+        twin.fc1.weight.zero_()
+    assert m.features[1].running_mean.abs().sum().item() == 0
+    assert m.fc1.weight.abs().sum().item() > 0
+
+
+def test_get_submodule():
+    m = lenet(mg)
+    assert m.get_submodule("features.4") is m.features[4]
+    assert m.get_submodule("") is m
+    with pytest.raises(AttributeError, match="has no submodule `9`"):
+        m.get_submodule("features.9")
 
 
 # ---------------------------------------------------------------- hooks

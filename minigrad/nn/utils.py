@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from minigrad import dtypes
+from minigrad import creation, dtypes
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.ops import movement
 from minigrad.tensor import Tensor
@@ -54,9 +54,7 @@ def clip_grad_norm_(
     grads = [p.grad for p in params if p.grad is not None]
     with no_grad():
         if not grads:
-            from minigrad.creation import tensor
-
-            return tensor(0.0)
+            return creation.tensor(0.0)
         dt = grads[0].dtype
         for g in grads[1:]:
             dt = dtypes.promote(dt, g.dtype)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -478,6 +479,18 @@ class Module:
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        """``copy.deepcopy(model)``: a model with its own copies of parameters and buffers."""
+        for module in self.modules():  # tensors are copied here (they refuse pickling)
+            for value in itertools.chain(module._buffers.values(), module.__dict__.values()):
+                if type(value) is Tensor and id(value) not in memo:
+                    memo[id(value)] = value.detach().clone().requires_grad_(value.requires_grad)
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for name, value in self.__dict__.items():
+            object.__setattr__(new, name, copy.deepcopy(value, memo))
+        return new
 
     # ------------------------------------------------------------------ repr
     def _get_name(self) -> str:
