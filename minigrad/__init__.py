@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from minigrad.tensor import Tensor  # first: the ops modules need the class
 
-from minigrad import autograd, cuda, nn  # noqa: E402, I001
+from minigrad import autograd, cuda, nn
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backend import Device, set_default_device
 from minigrad.backend import device as device
@@ -57,6 +57,7 @@ from minigrad.dtypes import float32 as float  # noqa: A001
 from minigrad.dtypes import float64 as double
 from minigrad.dtypes import int32 as int  # noqa: A001
 from minigrad.dtypes import int64 as long
+from minigrad.ops.activation import erf
 from minigrad.ops.compare import allclose, equal, isfinite, isnan, logical_not, sign
 from minigrad.ops.elementwise import (
     abs,

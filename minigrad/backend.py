@@ -3,6 +3,7 @@ calls that differ between NumPy and CuPy (scatter-add, host transfers, random nu
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -188,6 +189,12 @@ def scatter_add(xp, target, index, values) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def ignore_overflow(xp):
+    """A context in which NumPy does not warn about overflow to inf (intended, e.g. in a
+    max-shifted softmax of logits near the float32 limit). CuPy never warns."""
+    return np.errstate(over="ignore") if xp is np else contextlib.nullcontext()
 
 
 def as_strided(xp, array, shape, strides):

@@ -468,6 +468,11 @@ class Tensor:
     def abs(self):
         return _elementwise.abs(self)
 
+    def erf(self):
+        from minigrad.ops.activation import erf
+
+        return erf(self)
+
     def sin(self):
         return _elementwise.sin(self)
 

@@ -337,7 +337,8 @@ def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis``, with an all -inf slice shifted by 0 instead of nan."""
     m = xp.max(a, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
-    return a - m, m
+    with backend.ignore_overflow(xp):  # a - m may overflow to -inf: exp() of it is 0 anyway
+        return a - m, m
 
 
 @register("logsumexp")

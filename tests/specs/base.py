@@ -76,7 +76,7 @@ def one_dim(data, ndim: int) -> int:
 
 def away_from(x: np.ndarray, points, gap=0.05) -> np.ndarray:
     """Move values closer than ``gap`` to any of ``points`` out to that distance."""
-    x = x.copy()
+    x = np.array(x, dtype=float)  # also for 0-d draws, which come back as NumPy scalars
     for p in points:
         near = np.abs(x - p) < gap
         x[near] = p + np.where(x[near] >= p, gap, -gap)
