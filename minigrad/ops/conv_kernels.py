@@ -1,0 +1,297 @@
+"""Array-level window code shared by convolution and pooling: the window geometry, im2col and
+col2im as loops over kernel taps (strided slices, so the same code runs on NumPy and CuPy), the
+three convolution GEMMs, and max/average pooling over strided windows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Sliding windows over the last two axes of ``(N, C, H, W)`` arrays.
+
+    Output position ``(p, q)`` with kernel tap ``(i, j)`` reads input row
+    ``p * stride[0] - padding[0] + i * dilation[0]`` (columns alike); rows outside ``[0, H)`` are
+    padding. ``padding`` is what lies before row/column 0 (negative: windows start inside the
+    input); what lies after follows from ``out_size``. For a convolution ``x (N, C, H, W)`` and
+    ``w (O, C / groups, kh, kw)`` give ``y (N, O, oh, ow)``; the transposed convolution and the
+    weight gradient use the same object.
+    """
+
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Rows and columns from the first window's start to the last window's end."""
+        return tuple(
+            (o - 1) * s + (k - 1) * d + 1
+            for o, s, k, d in zip(self.out_size, self.stride, self.kernel, self.dilation)
+        )
+
+    @property
+    def taps(self) -> list[tuple[int, int]]:
+        return [(i, j) for i in range(self.kernel[0]) for j in range(self.kernel[1])]
+
+    def overlapping(self) -> bool:
+        """Whether an input element can lie in two windows."""
+        return any(s < (k - 1) * d + 1 for s, k, d in zip(self.stride, self.kernel, self.dilation))
+
+    def tiles(self) -> bool:
+        """Whether the windows cover every input element exactly once."""
+        dense = all(
+            s == k and (d == 1 or k == 1)
+            for s, k, d in zip(self.stride, self.kernel, self.dilation)
+        )
+        return dense and self.padding == (0, 0) and self.span == self.in_size
+
+    def transposed(self) -> Geometry:
+        """For stride 1: the correlation that computes this convolution's transpose (with the
+        kernel flipped), from ``out_size`` back to ``in_size``."""
+        pad = tuple((k - 1) * d - p for k, d, p in zip(self.kernel, self.dilation, self.padding))
+        return Geometry(
+            self.out_size, self.in_size, self.kernel, (1, 1), pad, self.dilation, self.groups
+        )
+
+
+def tap(buf, g: Geometry, i: int, j: int, start=(0, 0)):
+    """The ``(..., oh, ow)`` strided view of ``buf`` that kernel tap ``(i, j)`` reads, where
+    ``start`` is the buffer position of the first window's top-left corner."""
+    (oh, ow), (sh, sw), (dh, dw) = g.out_size, g.stride, g.dilation
+    r, c = start[0] + i * dh, start[1] + j * dw
+    return buf[..., r : r + (oh - 1) * sh + 1 : sh, c : c + (ow - 1) * sw + 1 : sw]
+
+
+def window_buffer(xp, x, g: Geometry, fill=0.0):
+    """``x`` cut or padded (with ``fill``) to exactly the rows and columns the windows read:
+    ``(..., H, W) -> (..., span_h, span_w)``, the first window at the top-left corner."""
+    (H, W), (sh, sw), (pt, pl) = x.shape[-2:], g.span, g.padding
+    r0, r1 = max(0, -pt), min(H, sh - pt)  # rows of x that the windows read
+    c0, c1 = max(0, -pl), min(W, sw - pl)
+    if r1 - r0 == sh and c1 - c0 == sw:
+        return x[..., r0:r1, c0:c1]
+    buf = xp.empty(x.shape[:-2] + (sh, sw), dtype=x.dtype)
+    top, left = r0 + pt, c0 + pl
+    bottom, right = top + max(r1 - r0, 0), left + max(c1 - c0, 0)
+    buf[..., :top, :] = fill
+    buf[..., bottom:, :] = fill
+    buf[..., top:bottom, :left] = fill
+    buf[..., top:bottom, right:] = fill
+    buf[..., top:bottom, left:right] = x[..., r0:r1, c0:c1]
+    return buf
+
+
+def scatter_buffer(xp, shape, g: Geometry, dtype, zero: bool = True):
+    """A buffer that holds both the input planes and every window, for adding windows back
+    into input positions. Returns ``(buf, start, crop)``: ``start`` is where the first window
+    begins, ``crop`` the index that cuts the ``(..., H, W)`` input out of ``buf``."""
+    (H, W), span = g.in_size, g.span
+    off = [max(p, 0) for p in g.padding]  # buffer position of input row/column 0
+    start = tuple(o - p for o, p in zip(off, g.padding))
+    size = tuple(max(o + n, s + sp) for o, n, s, sp in zip(off, (H, W), start, span))
+    buf = (xp.zeros if zero else xp.empty)(tuple(shape) + size, dtype=dtype)
+    crop = (Ellipsis, slice(off[0], off[0] + H), slice(off[1], off[1] + W))
+    return buf, start, crop
+
+
+def im2col(xp, x, g: Geometry):
+    """``(N, C, H, W) -> (N, C, kh, kw, oh, ow)``: one strided copy per kernel tap."""
+    (kh, kw), (oh, ow) = g.kernel, g.out_size
+    if g.kernel == (1, 1) and g.stride == (1, 1) and g.padding == (0, 0) and g.in_size == (oh, ow):
+        return x.reshape(x.shape[:2] + (1, 1, oh, ow))
+    buf = window_buffer(xp, x, g)
+    col = xp.empty(x.shape[:2] + (kh, kw, oh, ow), dtype=x.dtype)
+    for i, j in g.taps:
+        col[:, :, i, j] = tap(buf, g, i, j)
+    return col
+
+
+def col2im(xp, col, g: Geometry):
+    """``(N, C, kh, kw, oh, ow) -> (N, C, H, W)``: each tap added back where it was read."""
+    buf, start, crop = scatter_buffer(xp, col.shape[:2], g, col.dtype)
+    for i, j in g.taps:
+        view = tap(buf, g, i, j, start)
+        view += col[:, :, i, j]
+    return buf[crop]
+
+
+# ---------------------------------------------------------------- the convolution triangle
+
+
+def conv2d(xp, x, w, b, g: Geometry):
+    """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``."""
+    N, O, G = x.shape[0], w.shape[0], g.groups
+    P = g.out_size[0] * g.out_size[1]
+    col = im2col(xp, x, g).reshape(N, G, -1, P)  # (N, G, C/G*kh*kw, oh*ow)
+    y = xp.matmul(w.reshape(G, O // G, -1), col)  # (N, G, O/G, oh*ow): one GEMM per (n, group)
+    y = y.reshape((N, O) + g.out_size)
+    if b is not None:
+        y += b.reshape(O, 1, 1)
+    return y
+
+
+def conv_transpose2d(xp, y, w, b, g: Geometry):
+    """The transpose of ``conv2d`` in ``x``: ``(N, O, oh, ow), (O, C/G, kh, kw) -> (N, C, H, W)``
+    (plus ``b`` per output channel)."""
+    N, O, G = y.shape[0], w.shape[0], g.groups
+    Cg, kh, kw = w.shape[1:]
+    if g.stride == (1, 1) and O * math.prod(g.in_size) <= Cg * G * math.prod(g.out_size):
+        # a plain correlation with the flipped kernel: im2col of y, cheaper than col2im here
+        wt = w.reshape(G, O // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+        return conv2d(xp, y, wt.reshape(G * Cg, O // G, kh, kw), b, g.transposed())
+    P = g.out_size[0] * g.out_size[1]
+    wt = w.reshape(G, O // G, Cg * kh * kw).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
+    col = xp.matmul(wt, y.reshape(N, G, O // G, P))  # (N, G, C/G*kh*kw, oh*ow)
+    x = col2im(xp, col.reshape((N, G * Cg, kh, kw) + g.out_size), g)
+    if b is not None:
+        x += b.reshape(-1, 1, 1)
+    return x
+
+
+def conv2d_weight(xp, x, y, g: Geometry, kernel_shape):
+    """The gradient of ``conv2d`` in ``w``: ``(N, C, H, W), (N, O, oh, ow) -> (O, C/G, kh, kw)``
+    (bilinear in ``x`` and ``y``)."""
+    N, O, G = x.shape[0], y.shape[1], g.groups
+    P = g.out_size[0] * g.out_size[1]
+    col = im2col(xp, x, g).reshape(N, G, -1, P)  # (N, G, C/G*kh*kw, oh*ow)
+    gw = xp.matmul(y.reshape(N, G, O // G, P), col.transpose(0, 1, 3, 2))  # (N, G, O/G, C/G*kk)
+    return gw.sum(axis=0).reshape(kernel_shape)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def code_dtype(xp, g: Geometry):
+    """The smallest integer type that numbers every kernel tap ``i * kw + j``."""
+    return xp.uint8 if g.kernel[0] * g.kernel[1] <= 256 else xp.int32
+
+
+def _first_real_taps(g: Geometry, axis: int) -> list[int] | None:
+    """Per output position along ``axis``, the first tap that reads a real (unpadded) element;
+    None when that is tap 0 everywhere."""
+    s, p, d = g.stride[axis], g.padding[axis], g.dilation[axis]
+    first = [max(0, -(-(p - q * s) // d)) for q in range(g.out_size[axis])]
+    return first if any(first) else None
+
+
+def _running_max(xp, views, first, cdt, nan_aware, carry=None):
+    """Elementwise maximum over equally shaped ``views`` and, per element, the number of the
+    view it came from: the first maximum wins, and NaN wins as PyTorch's pooling has it. With
+    ``first`` (per-position starting view numbers, broadcastable) the running maximum starts at
+    -inf, so padding (-inf) never wins. ``carry`` (one array per view) is selected alongside."""
+    shape = views[0].shape
+    if first is None:
+        m, c, begin = views[0].copy(), xp.zeros(shape, dtype=cdt), 1
+        sel = None if carry is None else carry[0].copy()
+    else:
+        m = xp.full(shape, -math.inf, dtype=views[0].dtype)
+        first = xp.asarray(first, dtype=cdt)
+        c, begin = xp.broadcast_to(first, shape).copy(), 0
+        sel = None
+        if carry is not None:  # what the first real tap carries, in case nothing beats -inf
+            sel = xp.zeros(shape, dtype=cdt)
+            for t, v in enumerate(carry):
+                sel = xp.where(first == t, v, sel)
+    for t in range(begin, len(views)):
+        v = views[t]
+        better = v > m
+        if nan_aware:
+            better |= xp.isnan(v)
+            m = xp.where(better, v, m)
+        else:
+            xp.maximum(m, v, out=m)
+        xp.maximum(c, xp.multiply(better, t, dtype=cdt), out=c)  # views come in order: t > c
+        if sel is not None:
+            sel = xp.where(better, carry[t], sel)
+    return m, c, sel
+
+
+def max_pool2d(xp, x, g: Geometry, code, nan_aware=False):
+    """Window maxima ``(N, C, H, W) -> (N, C, oh, ow)``. Writes into ``code`` the tap
+    ``i * kw + j`` of each maximum (the first in row-major order; NaN wins). Separable: maxima
+    along rows first (keeping the column tap), then down the columns of those."""
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = g.kernel, g.out_size, g.stride, g.dilation
+    buf = window_buffer(xp, x, g, fill=-math.inf)  # (N, C, span_h, span_w)
+    cdt = code.dtype
+    # along W: (N, C, span_h, ow) maxima over the kw column taps, and which tap won
+    cols = [buf[..., j * dw : j * dw + (ow - 1) * sw + 1 : sw] for j in range(kw)]
+    first_w = _first_real_taps(g, 1)
+    m1, c1, _ = _running_max(xp, cols, first_w, cdt, nan_aware)
+    # along H: (N, C, oh, ow) maxima over the kh row taps, carrying the winning row's column tap
+    rows = [m1[..., i * dh : i * dh + (oh - 1) * sh + 1 : sh, :] for i in range(kh)]
+    crow = [c1[..., i * dh : i * dh + (oh - 1) * sh + 1 : sh, :] for i in range(kh)]
+    first_h = _first_real_taps(g, 0)
+    if first_h is not None:
+        first_h = [[f] for f in first_h]
+    m2, r2, csel = _running_max(xp, rows, first_h, cdt, nan_aware, carry=crow)
+    if not nan_aware and bool(xp.isnan(m2).any()):
+        return max_pool2d(xp, x, g, code, nan_aware=True)
+    xp.multiply(r2, kw, out=code, dtype=cdt)
+    code += csel
+    return m2
+
+
+def flat_indices(xp, code, g: Geometry):
+    """PyTorch's max-pool indices: the position of each maximum in its flattened input plane."""
+    (oh, ow), (sh, sw), (pt, pl), (dh, dw) = g.out_size, g.stride, g.padding, g.dilation
+    kw, W = g.kernel[1], g.in_size[1]
+    t = code.astype(xp.int64)
+    rows = (xp.arange(oh, dtype=xp.int64) * sh - pt).reshape(oh, 1) + (t // kw) * dh
+    cols = (xp.arange(ow, dtype=xp.int64) * sw - pl) + (t % kw) * dw
+    return rows * W + cols
+
+
+def max_pool2d_scatter(xp, g_out, code, g: Geometry):
+    """``(N, C, oh, ow) -> (N, C, H, W)``: each value added at its window's maximum."""
+    overlap = g.overlapping()
+    buf, start, crop = scatter_buffer(xp, g_out.shape[:2], g, g_out.dtype, zero=not g.tiles())
+    zero = xp.zeros((), dtype=g_out.dtype)
+    for t, (i, j) in enumerate(g.taps):
+        picked = xp.where(code == t, g_out, zero)
+        view = tap(buf, g, i, j, start)
+        if overlap:
+            view += picked
+        else:  # windows are disjoint: every buffer position is written once at most
+            view[...] = picked
+    return buf[crop]
+
+
+def max_pool2d_gather(xp, x, code, g: Geometry):
+    """``(N, C, H, W) -> (N, C, oh, ow)``: the element of ``x`` at each window's maximum."""
+    buf = window_buffer(xp, x, g)
+    out = xp.zeros(code.shape, dtype=x.dtype)
+    for t, (i, j) in enumerate(g.taps):
+        out = xp.where(code == t, tap(buf, g, i, j), out)
+    return out
+
+
+def avg_pool2d(xp, x, g: Geometry, divisor):
+    """Window sums divided by ``divisor`` (``(oh, ow)`` or a scalar): ``-> (N, C, oh, ow)``."""
+    buf = window_buffer(xp, x, g)
+    taps = g.taps
+    out = tap(buf, g, *taps[0]).copy()
+    for i, j in taps[1:]:
+        out += tap(buf, g, i, j)
+    out /= divisor
+    return out
+
+
+def avg_pool2d_scatter(xp, g_out, g: Geometry, divisor):
+    """The transpose of ``avg_pool2d``: ``(N, C, oh, ow) -> (N, C, H, W)``."""
+    share = g_out / divisor
+    overlap = g.overlapping()
+    buf, start, crop = scatter_buffer(xp, g_out.shape[:2], g, g_out.dtype)
+    for i, j in g.taps:
+        view = tap(buf, g, i, j, start)
+        if overlap:
+            view += share
+        else:
+            view[...] = share
+    return buf[crop]
