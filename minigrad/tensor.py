@@ -335,6 +335,21 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: a leaf with its own copy of the data (and of ``.grad``)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment; deepcopy x.detach() instead"
+            )
+        new = Tensor._make(self._data.copy(), self._device, False, None, None, None)
+        new.__class__ = type(self)  # keep subclasses such as Parameter (they add no slots)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        return new
+
     def __getstate__(self):
         raise TypeError(
             "minigrad tensors are not picklable; use minigrad.save (a format with no code in it)"

@@ -482,10 +482,6 @@ class Module:
 
     def __deepcopy__(self, memo: dict) -> Module:
         """``copy.deepcopy(model)``: a model with its own copies of parameters and buffers."""
-        for module in self.modules():  # tensors are copied here (they refuse pickling)
-            for value in itertools.chain(module._buffers.values(), module.__dict__.values()):
-                if type(value) is Tensor and id(value) not in memo:
-                    memo[id(value)] = value.detach().clone().requires_grad_(value.requires_grad)
         new = object.__new__(type(self))
         memo[id(self)] = new
         for name, value in self.__dict__.items():
