@@ -128,9 +128,9 @@ def col2im(xp, col, g: Geometry):
 def conv2d(xp, x, w, b, g: Geometry):
     """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``."""
     N, O, G = x.shape[0], w.shape[0], g.groups
-    P = g.out_size[0] * g.out_size[1]
-    col = im2col(xp, x, g).reshape(N, G, -1, P)  # (N, G, C/G*kh*kw, oh*ow)
-    y = xp.matmul(w.reshape(G, O // G, -1), col)  # (N, G, O/G, oh*ow): one GEMM per (n, group)
+    P, K = g.out_size[0] * g.out_size[1], w[0].size  # K = C/G*kh*kw
+    col = im2col(xp, x, g).reshape(N, G, K, P)
+    y = xp.matmul(w.reshape(G, O // G, K), col)  # (N, G, O/G, oh*ow): one GEMM per (n, group)
     y = y.reshape((N, O) + g.out_size)
     if b is not None:
         y += b.reshape(O, 1, 1)
@@ -159,8 +159,8 @@ def conv2d_weight(xp, x, y, g: Geometry, kernel_shape):
     """The gradient of ``conv2d`` in ``w``: ``(N, C, H, W), (N, O, oh, ow) -> (O, C/G, kh, kw)``
     (bilinear in ``x`` and ``y``)."""
     N, O, G = x.shape[0], y.shape[1], g.groups
-    P = g.out_size[0] * g.out_size[1]
-    col = im2col(xp, x, g).reshape(N, G, -1, P)  # (N, G, C/G*kh*kw, oh*ow)
+    P, K = g.out_size[0] * g.out_size[1], math.prod(kernel_shape[1:])  # K = C/G*kh*kw
+    col = im2col(xp, x, g).reshape(N, G, K, P)
     gw = xp.matmul(y.reshape(N, G, O // G, P), col.transpose(0, 1, 3, 2))  # (N, G, O/G, C/G*kk)
     return gw.sum(axis=0).reshape(kernel_shape)
 
