@@ -24,7 +24,8 @@ class Spec:
     prepare: Callable | None = None  # prepare(list of arrays, params) -> arrays
     grad: tuple | None = None  # positions of inputs that require grad (default: all)
     gradgrad: bool = True
-    torch: Callable | bool = True  # False: no PyTorch counterpart; callable: its own torch call
+    torch: Callable | bool = True  # False: no parity test (say why in no_torch); callable: own call
+    no_torch: str = "it is internal to minigrad and has no PyTorch counterpart"
     eps: float = 1e-6
     atol: float = 1e-5
     rtol: float = 1e-3
