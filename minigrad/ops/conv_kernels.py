@@ -102,24 +102,46 @@ def scatter_buffer(xp, shape, g: Geometry, dtype, zero: bool = True):
 
 
 def im2col(xp, x, g: Geometry):
-    """``(N, C, H, W) -> (N, C, kh, kw, oh, ow)``: one strided copy per kernel tap."""
+    """``(N, C, H, W) -> (C, kh, kw, N, oh, ow)``: one strided copy per kernel tap. The batch
+    sits next to the output positions, so that one GEMM over ``N * oh * ow`` columns does the
+    work of the whole batch."""
     (kh, kw), (oh, ow) = g.kernel, g.out_size
-    if g.kernel == (1, 1) and g.stride == (1, 1) and g.padding == (0, 0) and g.in_size == (oh, ow):
-        return x.reshape(x.shape[:2] + (1, 1, oh, ow))
-    buf = window_buffer(xp, x, g)
-    col = xp.empty(x.shape[:2] + (kh, kw, oh, ow), dtype=x.dtype)
+    buf = window_buffer(xp, x, g).transpose(1, 0, 2, 3)  # (C, N, span_h, span_w)
+    col = xp.empty((x.shape[1], kh, kw, x.shape[0], oh, ow), dtype=x.dtype)
     for i, j in g.taps:
-        col[:, :, i, j] = tap(buf, g, i, j)
+        col[:, i, j] = tap(buf, g, i, j)
     return col
 
 
 def col2im(xp, col, g: Geometry):
-    """``(N, C, kh, kw, oh, ow) -> (N, C, H, W)``: each tap added back where it was read."""
-    buf, start, crop = scatter_buffer(xp, col.shape[:2], g, col.dtype)
+    """``(C, kh, kw, N, oh, ow) -> (N, C, H, W)``: each tap added back where it was read."""
+    buf, start, crop = scatter_buffer(xp, (col.shape[3], col.shape[0]), g, col.dtype)
+    planes = buf.transpose(1, 0, 2, 3)  # (C, N, ...) view
     for i, j in g.taps:
-        view = tap(buf, g, i, j, start)
-        view += col[:, :, i, j]
+        view = tap(planes, g, i, j, start)
+        view += col[:, i, j]
     return buf[crop]
+
+
+def _channels_first(xp, y, groups):
+    """``(N, O, oh, ow) -> (G, O/G, N * oh * ow)``, the GEMM operand layout (a copy)."""
+    N, O = y.shape[:2]
+    out = xp.empty((O, N) + y.shape[2:], dtype=y.dtype)
+    out[...] = y.transpose(1, 0, 2, 3)
+    return out.reshape(groups, O // groups, out[0].size)
+
+
+def _batch_first(xp, y, shape, bias):
+    """The GEMM result ``(C, N * h * w)`` as a new ``(N, C, h, w)`` array, plus ``bias``."""
+    N, C = shape[:2]
+    hw = shape[2] * shape[3]
+    rows = y.reshape(C, N, hw).transpose(1, 0, 2)  # (N, C, h*w) view
+    out = xp.empty(shape, dtype=y.dtype)
+    if bias is None:
+        out.reshape(N, C, hw)[...] = rows
+    else:
+        xp.add(rows, bias.reshape(C, 1), out=out.reshape(N, C, hw))
+    return out
 
 
 # ---------------------------------------------------------------- the convolution triangle
@@ -128,13 +150,10 @@ def col2im(xp, col, g: Geometry):
 def conv2d(xp, x, w, b, g: Geometry):
     """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``."""
     N, O, G = x.shape[0], w.shape[0], g.groups
-    P, K = g.out_size[0] * g.out_size[1], w[0].size  # K = C/G*kh*kw
-    col = im2col(xp, x, g).reshape(N, G, K, P)
-    y = xp.matmul(w.reshape(G, O // G, K), col)  # (N, G, O/G, oh*ow): one GEMM per (n, group)
-    y = y.reshape((N, O) + g.out_size)
-    if b is not None:
-        y += b.reshape(O, 1, 1)
-    return y
+    K, NP = w[0].size, N * g.out_size[0] * g.out_size[1]  # K = C/G * kh * kw
+    col = im2col(xp, x, g).reshape(G, K, NP)
+    y = xp.matmul(w.reshape(G, O // G, K), col)  # (G, O/G, N*oh*ow): one GEMM per group
+    return _batch_first(xp, y, (N, O) + g.out_size, b)
 
 
 def conv_transpose2d(xp, y, w, b, g: Geometry):
@@ -146,10 +165,9 @@ def conv_transpose2d(xp, y, w, b, g: Geometry):
         # a plain correlation with the flipped kernel: im2col of y, cheaper than col2im here
         wt = w.reshape(G, O // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
         return conv2d(xp, y, wt.reshape(G * Cg, O // G, kh, kw), b, g.transposed())
-    P = g.out_size[0] * g.out_size[1]
     wt = w.reshape(G, O // G, Cg * kh * kw).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
-    col = xp.matmul(wt, y.reshape(N, G, O // G, P))  # (N, G, C/G*kh*kw, oh*ow)
-    x = col2im(xp, col.reshape((N, G * Cg, kh, kw) + g.out_size), g)
+    col = xp.matmul(wt, _channels_first(xp, y, G))  # (G, C/G*kh*kw, N*oh*ow)
+    x = col2im(xp, col.reshape((G * Cg, kh, kw, N) + g.out_size), g)
     if b is not None:
         x += b.reshape(-1, 1, 1)
     return x
@@ -158,11 +176,10 @@ def conv_transpose2d(xp, y, w, b, g: Geometry):
 def conv2d_weight(xp, x, y, g: Geometry, kernel_shape):
     """The gradient of ``conv2d`` in ``w``: ``(N, C, H, W), (N, O, oh, ow) -> (O, C/G, kh, kw)``
     (bilinear in ``x`` and ``y``)."""
-    N, O, G = x.shape[0], y.shape[1], g.groups
-    P, K = g.out_size[0] * g.out_size[1], math.prod(kernel_shape[1:])  # K = C/G*kh*kw
-    col = im2col(xp, x, g).reshape(N, G, K, P)
-    gw = xp.matmul(y.reshape(N, G, O // G, P), col.transpose(0, 1, 3, 2))  # (N, G, O/G, C/G*kk)
-    return gw.sum(axis=0).reshape(kernel_shape)
+    G, K = g.groups, math.prod(kernel_shape[1:])  # K = C/G * kh * kw
+    col = im2col(xp, x, g).reshape(G, K, x.shape[0] * g.out_size[0] * g.out_size[1])
+    gw = xp.matmul(_channels_first(xp, y, G), col.transpose(0, 2, 1))  # (G, O/G, C/G*kh*kw)
+    return gw.reshape(kernel_shape)
 
 
 # ---------------------------------------------------------------- pooling
