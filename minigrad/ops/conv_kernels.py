@@ -190,69 +190,51 @@ def code_dtype(xp, g: Geometry):
     return xp.uint8 if g.kernel[0] * g.kernel[1] <= 256 else xp.int32
 
 
-def _first_real_taps(g: Geometry, axis: int) -> list[int] | None:
-    """Per output position along ``axis``, the first tap that reads a real (unpadded) element;
-    None when that is tap 0 everywhere."""
-    s, p, d = g.stride[axis], g.padding[axis], g.dilation[axis]
-    first = [max(0, -(-(p - q * s) // d)) for q in range(g.out_size[axis])]
-    return first if any(first) else None
+def _first_real_tap(g: Geometry) -> list | None:
+    """Per output position, the first tap (row-major) that reads a real element rather than
+    padding, as an ``(oh, ow)`` nested list; None when that is tap 0 everywhere."""
+    per_axis = []
+    for o, s, p, d in zip(g.out_size, g.stride, g.padding, g.dilation):
+        per_axis.append([max(0, -(-(p - q * s) // d)) for q in range(o)])
+    rows, cols = per_axis
+    if not any(rows) and not any(cols):
+        return None
+    return [[i * g.kernel[1] + j for j in cols] for i in rows]
 
 
-def _running_max(xp, views, first, cdt, nan_aware, carry=None):
-    """Elementwise maximum over equally shaped ``views`` and, per element, the number of the
-    view it came from: the first maximum wins, and NaN wins as PyTorch's pooling has it. With
-    ``first`` (per-position starting view numbers, broadcastable) the running maximum starts at
-    -inf, so padding (-inf) never wins. ``carry`` (one array per view) is selected alongside."""
-    shape = views[0].shape
+def max_pool2d(xp, x, g: Geometry, code, nan_aware=False):
+    """Window maxima ``(N, C, H, W) -> (N, C, oh, ow)``. Writes into ``code`` the tap
+    ``i * kw + j`` of each window's maximum: the first in row-major order, as in PyTorch; NaN
+    wins (the last NaN). Each tap is copied to a contiguous buffer first: elementwise ops on
+    contiguous arrays are several times faster than on strided views."""
+    buf = window_buffer(xp, x, g, fill=-math.inf)  # (N, C, span_h, span_w)
+    taps, cdt = g.taps, code.dtype
+    v = xp.empty(code.shape, dtype=x.dtype)
+    better = xp.empty(code.shape, dtype=bool)
+    step = xp.empty(code.shape, dtype=cdt)
+    first = _first_real_tap(g)
     if first is None:
-        m, c, begin = views[0].copy(), xp.zeros(shape, dtype=cdt), 1
-        sel = None if carry is None else carry[0].copy()
-    else:
-        m = xp.full(shape, -math.inf, dtype=views[0].dtype)
-        first = xp.asarray(first, dtype=cdt)
-        c, begin = xp.broadcast_to(first, shape).copy(), 0
-        sel = None
-        if carry is not None:  # what the first real tap carries, in case nothing beats -inf
-            sel = xp.zeros(shape, dtype=cdt)
-            for t, v in enumerate(carry):
-                sel = xp.where(first == t, v, sel)
-    for t in range(begin, len(views)):
-        v = views[t]
-        better = v > m
+        m = tap(buf, g, *taps[0]).copy()
+        code[...] = 0
+        begin = 1
+    else:  # a running maximum from -inf: padding (-inf) never wins
+        m = xp.full(code.shape, -math.inf, dtype=x.dtype)
+        code[...] = xp.asarray(first, dtype=cdt)
+        begin = 0
+    for t in range(begin, len(taps)):
+        v[...] = tap(buf, g, *taps[t])
+        xp.greater(v, m, out=better)
         if nan_aware:
             better |= xp.isnan(v)
             m = xp.where(better, v, m)
         else:
             xp.maximum(m, v, out=m)
-        xp.maximum(c, xp.multiply(better, t, dtype=cdt), out=c)  # views come in order: t > c
-        if sel is not None:
-            sel = xp.where(better, carry[t], sel)
-    return m, c, sel
-
-
-def max_pool2d(xp, x, g: Geometry, code, nan_aware=False):
-    """Window maxima ``(N, C, H, W) -> (N, C, oh, ow)``. Writes into ``code`` the tap
-    ``i * kw + j`` of each maximum (the first in row-major order; NaN wins). Separable: maxima
-    along rows first (keeping the column tap), then down the columns of those."""
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = g.kernel, g.out_size, g.stride, g.dilation
-    buf = window_buffer(xp, x, g, fill=-math.inf)  # (N, C, span_h, span_w)
-    cdt = code.dtype
-    # along W: (N, C, span_h, ow) maxima over the kw column taps, and which tap won
-    cols = [buf[..., j * dw : j * dw + (ow - 1) * sw + 1 : sw] for j in range(kw)]
-    first_w = _first_real_taps(g, 1)
-    m1, c1, _ = _running_max(xp, cols, first_w, cdt, nan_aware)
-    # along H: (N, C, oh, ow) maxima over the kh row taps, carrying the winning row's column tap
-    rows = [m1[..., i * dh : i * dh + (oh - 1) * sh + 1 : sh, :] for i in range(kh)]
-    crow = [c1[..., i * dh : i * dh + (oh - 1) * sh + 1 : sh, :] for i in range(kh)]
-    first_h = _first_real_taps(g, 0)
-    if first_h is not None:
-        first_h = [[f] for f in first_h]
-    m2, r2, csel = _running_max(xp, rows, first_h, cdt, nan_aware, carry=crow)
-    if not nan_aware and bool(xp.isnan(m2).any()):
+        # taps come in order, so a tap that beats the running maximum has a larger number
+        xp.multiply(better, t, out=step, dtype=cdt)
+        xp.maximum(code, step, out=code)
+    if not nan_aware and bool(xp.isnan(m).any()):
         return max_pool2d(xp, x, g, code, nan_aware=True)
-    xp.multiply(r2, kw, out=code, dtype=cdt)
-    code += csel
-    return m2
+    return m
 
 
 def flat_indices(xp, code, g: Geometry):
@@ -269,14 +251,17 @@ def max_pool2d_scatter(xp, g_out, code, g: Geometry):
     """``(N, C, oh, ow) -> (N, C, H, W)``: each value added at its window's maximum."""
     overlap = g.overlapping()
     buf, start, crop = scatter_buffer(xp, g_out.shape[:2], g, g_out.dtype, zero=not g.tiles())
+    # g * (code == t) is exact for finite g (and faster than a select); inf * 0 would be nan
+    finite = not overlap and bool(xp.isfinite(g_out).all())
     zero = xp.zeros((), dtype=g_out.dtype)
     for t, (i, j) in enumerate(g.taps):
-        picked = xp.where(code == t, g_out, zero)
         view = tap(buf, g, i, j, start)
-        if overlap:
-            view += picked
-        else:  # windows are disjoint: every buffer position is written once at most
-            view[...] = picked
+        if finite:  # disjoint windows: every buffer position is written once at most
+            xp.multiply(g_out, code == t, out=view)
+        elif overlap:
+            view += xp.where(code == t, g_out, zero)
+        else:
+            view[...] = xp.where(code == t, g_out, zero)
     return buf[crop]
 
 
