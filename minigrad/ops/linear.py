@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from minigrad.autograd.function import Function, register
-from minigrad.ops.linalg import MatMul
-from minigrad.ops.movement import Permute, Reshape
+from minigrad.ops.linalg import MatMul, matmul
+from minigrad.ops.movement import Permute
 from minigrad.tensor import Tensor
 
 
@@ -30,14 +30,30 @@ class Linear(Function):
                 gx = MatMul.apply(g, weight)
             else:
                 gx = Linear.apply(g, Permute.apply(weight, dims=(1, 0)), None)
-        if need_w:  # g^T x summed over every leading position: (out, M) @ (M, in)
-            g2, x2 = g, x
-            if g.ndim != 2:
-                g2 = Reshape.apply(g, shape=(-1, g.shape[-1]) if g.ndim > 1 else (1, g.shape[0]))
-                x2 = Reshape.apply(x, shape=(-1, x.shape[-1]) if x.ndim > 1 else (1, x.shape[0]))
-            gw = MatMul.apply(Permute.apply(g2, dims=(1, 0)), x2)
+        if need_w:
+            gw = LinearWeightGrad.apply(g, x)
         # the bias was broadcast over the leading dims: the engine sums g back to its shape
         return gx, gw, (g if need_b else None)
+
+
+@register("linear_weight_grad")
+class LinearWeightGrad(Function):
+    """``g^T x`` summed over every leading position: the weight gradient of ``linear``,
+    g (..., out) and x (..., in) -> (out, in)."""
+
+    def forward(ctx, g, x):
+        ctx.save_for_backward(g, x)
+        g2 = g.reshape(-1, g.shape[-1])  # (M, out)
+        x2 = x.reshape(-1, x.shape[-1])  # (M, in)
+        return g2.T @ x2
+
+    def backward(ctx, ggw):
+        g, x = ctx.saved_tensors
+        need_g, need_x = ctx.needs_input_grad
+        # d(g^T x) against g is x @ ggw^T = linear(x, ggw); against x it is g @ ggw
+        gg = Linear.apply(x, ggw, None) if need_g else None
+        gx = matmul(g, ggw) if need_x else None
+        return gg, gx
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -303,12 +303,59 @@ def _pointwise_pair(name: str, input, target) -> tuple[Tensor, Tensor]:
 
 
 @register("mse_loss")
+class MseLoss(Function):
+    """``(x - t)^2`` reduced, as one op (a common loss, so its graph is kept small)."""
+
+    def forward(ctx, x, t, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.reduction = reduction
+        d = x - t
+        d *= d
+        if reduction == "mean":
+            return d.mean()
+        return d.sum() if reduction == "sum" else d
+
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = MseLossGrad.apply(g, x, t, reduction=ctx.reduction)
+        need_x, need_t = ctx.needs_input_grad
+        return (gx if need_x else None), (-gx if need_t else None)
+
+
+@register("mse_loss_grad")
+class MseLossGrad(Function):
+    """``2 (x - t) g`` (divided by the count for a mean): the input gradient of ``mse_loss``."""
+
+    def forward(ctx, g, x, t, reduction):
+        ctx.save_for_backward(g, x, t)
+        ctx.reduction = reduction
+        ctx.scale = 2.0 / x.size if reduction == "mean" and x.size else 2.0
+        d = x - t
+        d *= g * ctx.scale if reduction != "none" else g
+        if reduction == "none":
+            d *= 2.0
+        return d
+
+    def backward(ctx, gg):
+        g, x, t = ctx.saved_tensors
+        need_g, need_x, need_t = ctx.needs_input_grad
+        gg_scaled = gg * ctx.scale
+        gx = gg_scaled * g if (need_x or need_t) else None
+        gg_g = None
+        if need_g:
+            prod = gg_scaled * (x - t)
+            gg_g = sum(prod) if ctx.reduction != "none" else prod
+        return gg_g, (gx if need_x else None), (-gx if need_t else None)
+
+
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target)^2``, reduced."""
     _check_reduction("mse_loss", reduction)
     input, target = _pointwise_pair("mse_loss", input, target)
-    d = input - target
-    return _reduce(d * d, reduction)
+    if input.shape != target.shape or input.dtype is not target.dtype:
+        d = input - target  # broadcast or mixed dtypes: the plain composite
+        return _reduce(d * d, reduction)
+    return MseLoss.apply(input, target, reduction=reduction)
 
 
 @register("l1_loss")

@@ -44,7 +44,24 @@ class Sum(Function):
         return ctx.xp.sum(a, axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(ctx, g):
-        return _spread(g, ctx.in_shape, ctx.axes)
+        return SumGrad.apply(g, shape=ctx.in_shape, axes=ctx.axes, scale=1)
+
+
+@register("sum_grad")
+class SumGrad(Function):
+    """The gradient of a sum or mean: ``g`` broadcast back over the reduced ``axes`` of
+    ``shape``, times ``scale`` (1/n for a mean). One op, as it runs on every backward pass."""
+
+    def forward(ctx, g, shape, axes, scale):
+        ctx.g_shape, ctx.axes, ctx.scale = g.shape, axes, scale
+        out = ctx.xp.broadcast_to(g.reshape(_kept_shape(shape, axes)), shape)
+        return out if scale == 1 else out * scale
+
+    def backward(ctx, gg):
+        out = Sum.apply(gg, axes=ctx.axes, keepdim=False)
+        if out.shape != ctx.g_shape:  # the forward reduction kept its dims
+            out = Reshape.apply(out, shape=ctx.g_shape)
+        return out if ctx.scale == 1 else out * ctx.scale
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -65,7 +82,8 @@ class Mean(Function):
         return ctx.xp.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(ctx, g):
-        return _spread(g, ctx.in_shape, ctx.axes) / ctx.n
+        scale = 1.0 / ctx.n if ctx.n else float("nan")  # a mean over nothing is nan
+        return SumGrad.apply(g, shape=ctx.in_shape, axes=ctx.axes, scale=scale)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -195,6 +195,31 @@ def _gather_grad_draw(data):
     return [s], {"dim": d, "index": rng.integers(0, 4, size=s)}
 
 
+def _sum_grad_mg(m, p, g):
+    from minigrad.ops.reduce import SumGrad
+
+    return SumGrad.apply(g, shape=p["shape"], axes=p["axes"], scale=p["scale"])
+
+
+def _sum_grad_torch(torch, p, g):
+    kept = tuple(1 if i in p["axes"] else n for i, n in enumerate(p["shape"]))
+    return g.reshape(kept).expand(p["shape"]) * p["scale"]
+
+
+def _sum_grad_draw(data):
+    s = shape(data)
+    axes = tuple(
+        sorted(set(data.draw(st.lists(st.integers(0, max(len(s) - 1, 0)), max_size=len(s)))))
+    )
+    keep = data.draw(st.booleans())
+    g_shape = (
+        tuple(1 if i in axes else n for i, n in enumerate(s))
+        if keep
+        else tuple(n for i, n in enumerate(s) if i not in axes)
+    )
+    return [g_shape], {"shape": s, "axes": axes, "scale": data.draw(st.sampled_from([1, 0.25]))}
+
+
 def _sum_to_mg(m, p, x):
     from minigrad.ops.reduce import sum_to
 
@@ -308,6 +333,7 @@ SPECS = {
         lambda m, p, x: x.mean() if p["dim"] is None else x.mean(dim=p["dim"], keepdim=p["keep"]),
         _reduce,
     ),
+    "sum_grad": Spec(_sum_grad_mg, _sum_grad_draw, torch=_sum_grad_torch),
     "sum_to": Spec(_sum_to_mg, _sum_to_draw, torch=False),
     "var": Spec(
         lambda m, p, x: x.var(dim=p["dim"], correction=p["correction"], keepdim=p["keep"]),

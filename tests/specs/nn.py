@@ -265,6 +265,40 @@ def _interpolate(m, p, x):
     )
 
 
+def _linear_weight_grad_mg(m, p, g, x):
+    from minigrad.ops.linear import LinearWeightGrad
+
+    return LinearWeightGrad.apply(g, x)
+
+
+def _linear_weight_grad_torch(torch, p, g, x):
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+def _linear_weight_grad_draw(data):
+    lead = shape(data, min_dims=0, max_dims=2)
+    return [lead + (data.draw(st.integers(1, 4)),), lead + (data.draw(st.integers(1, 4)),)], {}
+
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _mse_grad_mg(m, p, g, x, t):
+    from minigrad.ops.loss import MseLossGrad
+
+    return MseLossGrad.apply(g, x, t, reduction=p["reduction"])
+
+
+def _mse_grad_torch(torch, p, g, x, t):
+    return torch.ops.aten.mse_loss_backward(g, x, t, _REDUCTIONS[p["reduction"]])
+
+
+def _mse_grad_draw(data):
+    s = shape(data)
+    reduction = data.draw(st.sampled_from(sorted(_REDUCTIONS)))
+    return [s if reduction == "none" else (), s, s], {"reduction": reduction}
+
+
 _RANDOM = "its random mask comes from minigrad's generator, not PyTorch's (tests/test_functional.py checks its statistics)"
 
 SPECS = {
@@ -307,6 +341,10 @@ SPECS = {
     "silu": Spec(lambda m, p, x: m.nn.functional.silu(x), _unary, low=-4, high=4),
     "nll_loss": Spec(_nll, lambda data: _class_draw(data)),
     "cross_entropy": Spec(_cross_entropy, _cross_entropy_draw, low=-3.0, high=3.0),
+    "linear_weight_grad": Spec(
+        _linear_weight_grad_mg, _linear_weight_grad_draw, torch=_linear_weight_grad_torch
+    ),
+    "mse_loss_grad": Spec(_mse_grad_mg, _mse_grad_draw, torch=_mse_grad_torch),
     "mse_loss": Spec(
         lambda m, p, a, b: m.nn.functional.mse_loss(a, b, reduction=p["reduction"]), _pair_draw
     ),

@@ -54,6 +54,9 @@ def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     return "mean" if size_average else "sum"
 
 
-def tensor_input(layer: str, x: Any) -> None:
+def tensor_input(layer: Any, x: Any) -> None:
+    """Refuse non-tensor input; ``layer`` is a name, or a module whose ``_name()`` gives one
+    (computed only when there is an error: this runs on every forward)."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{layer} expects a minigrad Tensor as input, got {type(x).__name__}")
+        name = layer if isinstance(layer, str) else layer._name()
+        raise TypeError(f"{name} expects a minigrad Tensor as input, got {type(x).__name__}")

@@ -111,7 +111,7 @@ class _ConvNd(Module):
 
     def _check_input(self, input: Tensor) -> None:
         """Batched (N, C, *spatial) or unbatched (C, *spatial) input with ``in_channels``."""
-        _args.tensor_input(self._name(), input)
+        _args.tensor_input(self, input)
         shape, n = input.shape, self._n
         if len(shape) not in (n + 1, n + 2):
             dims = "L" if n == 1 else "H, W"

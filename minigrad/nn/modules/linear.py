@@ -39,7 +39,7 @@ class Linear(Module):
         return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
 
     def forward(self, input: Tensor) -> Tensor:
-        _args.tensor_input(self._name(), input)
+        _args.tensor_input(self, input)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             got = f"last dimension {shape[-1]}" if shape else "a 0-d tensor"
