@@ -69,23 +69,25 @@ def tap(buf, g: Geometry, i: int, j: int, start=(0, 0)):
     return buf[..., r : r + (oh - 1) * sh + 1 : sh, c : c + (ow - 1) * sw + 1 : sw]
 
 
-def window_buffer(xp, x, g: Geometry, fill=0.0):
+def window_buffer(xp, x, g: Geometry, fill=0.0, out=None):
     """``x`` cut or padded (with ``fill``) to exactly the rows and columns the windows read:
-    ``(..., H, W) -> (..., span_h, span_w)``, the first window at the top-left corner."""
+    ``(..., H, W) -> (..., span_h, span_w)``, the first window at the top-left corner. Without
+    ``out`` this is a view of ``x`` when no padding is needed."""
     (H, W), (sh, sw), (pt, pl) = x.shape[-2:], g.span, g.padding
     r0, r1 = max(0, -pt), min(H, sh - pt)  # rows of x that the windows read
     c0, c1 = max(0, -pl), min(W, sw - pl)
-    if r1 - r0 == sh and c1 - c0 == sw:
-        return x[..., r0:r1, c0:c1]
-    buf = xp.empty(x.shape[:-2] + (sh, sw), dtype=x.dtype)
+    if out is None:
+        if r1 - r0 == sh and c1 - c0 == sw:
+            return x[..., r0:r1, c0:c1]
+        out = xp.empty(x.shape[:-2] + (sh, sw), dtype=x.dtype)
     top, left = r0 + pt, c0 + pl
     bottom, right = top + max(r1 - r0, 0), left + max(c1 - c0, 0)
-    buf[..., :top, :] = fill
-    buf[..., bottom:, :] = fill
-    buf[..., top:bottom, :left] = fill
-    buf[..., top:bottom, right:] = fill
-    buf[..., top:bottom, left:right] = x[..., r0:r1, c0:c1]
-    return buf
+    out[..., :top, :] = fill
+    out[..., bottom:, :] = fill
+    out[..., top:bottom, :left] = fill
+    out[..., top:bottom, right:] = fill
+    out[..., top:bottom, left:right] = x[..., r0:r1, c0:c1]
+    return out
 
 
 def scatter_buffer(xp, shape, g: Geometry, dtype, zero: bool = True):
@@ -101,47 +103,114 @@ def scatter_buffer(xp, shape, g: Geometry, dtype, zero: bool = True):
     return buf, start, crop
 
 
-def im2col(xp, x, g: Geometry):
-    """``(N, C, H, W) -> (C, kh, kw, N, oh, ow)``: one strided copy per kernel tap. The batch
-    sits next to the output positions, so that one GEMM over ``N * oh * ow`` columns does the
-    work of the whole batch."""
-    (kh, kw), (oh, ow) = g.kernel, g.out_size
-    buf = window_buffer(xp, x, g).transpose(1, 0, 2, 3)  # (C, N, span_h, span_w)
-    col = xp.empty((x.shape[1], kh, kw, x.shape[0], oh, ow), dtype=x.dtype)
+def gemm_pitch(g: Geometry, scatter: bool = False) -> int:
+    """Columns per output row in the GEMM layout. For stride 1 this is the width of the padded
+    input (when not much wider than the output): each kernel tap of every window is then one
+    contiguous run of the flattened padded planes, and the copies are near memcpy speed; the
+    few junk columns at the end of each row are dropped afterwards. Otherwise it is the output
+    width. ``scatter``: for adding windows back (col2im), which also needs the whole input
+    inside the windows' span."""
+    ow, (sh, sw), (pt, pl) = g.out_size[1], g.span, g.padding
+    if g.stride != (1, 1) or 4 * sw > 5 * ow:
+        return ow
+    if scatter and not (min(pt, pl) >= 0 and pt + g.in_size[0] <= sh and pl + g.in_size[1] <= sw):
+        return ow
+    return sw
+
+
+def _flat_planes(xp, g: Geometry, channels: int, batch: int, dtype):
+    """Zeros ``(C, N * span_h * span_w + slack)``: the padded planes of each channel in a row
+    (the slack lets the last tap's view run past the last plane); and the planes' 4-D view."""
+    sh, sw = g.span
+    n = batch * sh * sw
+    slack = (g.kernel[0] - 1) * g.dilation[0] * sw + (g.kernel[1] - 1) * g.dilation[1]
+    flat = xp.zeros((channels, n + slack), dtype=dtype)
+    return flat, flat[:, :n].reshape(channels, batch, sh, sw)
+
+
+def _flat_tap(flat, g: Geometry, batch: int, i: int, j: int):
+    """``(C, N, oh * span_w)``: tap ``(i, j)`` of every window, rows of junk-ended output rows."""
+    sh, sw = g.span
+    off = i * g.dilation[0] * sw + j * g.dilation[1]
+    return flat[:, off : off + batch * sh * sw].reshape(flat.shape[0], batch, sh * sw)[
+        :, :, : g.out_size[0] * sw
+    ]
+
+
+def im2col(xp, x, g: Geometry, pitch: int):
+    """``(N, C, H, W) -> (C, kh, kw, N, oh * pitch)``: one copy per kernel tap. The batch sits
+    next to the output positions, so one GEMM over ``N * oh * pitch`` columns does the work of
+    the whole batch."""
+    (N, C), (kh, kw), (oh, ow) = x.shape[:2], g.kernel, g.out_size
+    col = xp.empty((C, kh, kw, N, oh * pitch), dtype=x.dtype)
+    if pitch == ow:
+        buf = window_buffer(xp, x, g).transpose(1, 0, 2, 3)  # (C, N, span_h, span_w)
+        taps = col.reshape(C, kh, kw, N, oh, ow)
+        for i, j in g.taps:
+            taps[:, i, j] = tap(buf, g, i, j)
+        return col
+    flat, planes = _flat_planes(xp, g, C, N, x.dtype)
+    window_buffer(xp, x.transpose(1, 0, 2, 3), g, out=planes)
     for i, j in g.taps:
-        col[:, i, j] = tap(buf, g, i, j)
+        col[:, i, j] = _flat_tap(flat, g, N, i, j)
     return col
 
 
-def col2im(xp, col, g: Geometry):
-    """``(C, kh, kw, N, oh, ow) -> (N, C, H, W)``: each tap added back where it was read."""
-    buf, start, crop = scatter_buffer(xp, (col.shape[3], col.shape[0]), g, col.dtype)
-    planes = buf.transpose(1, 0, 2, 3)  # (C, N, ...) view
+def col2im(xp, col, g: Geometry, pitch: int, out):
+    """``(C, kh, kw, N, oh * pitch) -> out (N, C, H, W)``: each tap added back where it was
+    read."""
+    C, kh, kw, N = col.shape[:4]
+    (oh, ow), (H, W), (pt, pl) = g.out_size, g.in_size, g.padding
+    if pitch == ow:
+        buf, start, crop = scatter_buffer(xp, (N, C), g, col.dtype)
+        planes = buf.transpose(1, 0, 2, 3)  # (C, N, ...) view
+        taps = col.reshape(C, kh, kw, N, oh, ow)
+        for i, j in g.taps:
+            view = tap(planes, g, i, j, start)
+            view += taps[:, i, j]
+        out[...] = buf[crop]
+        return out
+    flat, planes = _flat_planes(xp, g, C, N, col.dtype)
     for i, j in g.taps:
-        view = tap(planes, g, i, j, start)
-        view += col[:, i, j]
-    return buf[crop]
-
-
-def _channels_first(xp, y, groups):
-    """``(N, O, oh, ow) -> (G, O/G, N * oh * ow)``, the GEMM operand layout (a copy)."""
-    N, O = y.shape[:2]
-    out = xp.empty((O, N) + y.shape[2:], dtype=y.dtype)
-    out[...] = y.transpose(1, 0, 2, 3)
-    return out.reshape(groups, O // groups, out[0].size)
-
-
-def _batch_first(xp, y, shape, bias):
-    """The GEMM result ``(C, N * h * w)`` as a new ``(N, C, h, w)`` array, plus ``bias``."""
-    N, C = shape[:2]
-    hw = shape[2] * shape[3]
-    rows = y.reshape(C, N, hw).transpose(1, 0, 2)  # (N, C, h*w) view
-    out = xp.empty(shape, dtype=y.dtype)
-    if bias is None:
-        out.reshape(N, C, hw)[...] = rows
-    else:
-        xp.add(rows, bias.reshape(C, 1), out=out.reshape(N, C, hw))
+        view = _flat_tap(flat, g, N, i, j)
+        view += col[:, i, j]  # junk columns hold zeros: adding them changes nothing
+    out[...] = planes[:, :, pt : pt + H, pl : pl + W].transpose(1, 0, 2, 3)
     return out
+
+
+def _channels_first(xp, y, groups, pitch):
+    """``(N, O, oh, ow) -> (G, O/G, N * oh * pitch)``, the GEMM operand layout (a copy, with
+    zeros in the junk columns)."""
+    N, O, oh, ow = y.shape
+    out = (xp.zeros if pitch > ow else xp.empty)((O, N, oh, pitch), dtype=y.dtype)
+    out[..., :ow] = y.transpose(1, 0, 2, 3)
+    return out.reshape(groups, O // groups, N * oh * pitch)
+
+
+def _batch_first(xp, y, out, bias, pitch):
+    """Write the GEMM result ``(C, N * h * pitch)`` into ``out (N, C, h, w)``, plus ``bias``."""
+    N, C, h, w = out.shape
+    rows = y.reshape(C, N, h, pitch)[..., :w].transpose(1, 0, 2, 3)  # (N, C, h, w) view
+    if bias is None:
+        out[...] = rows
+    else:
+        xp.add(rows, bias.reshape(C, 1, 1), out=out)
+    return out
+
+
+# Work on the batch in blocks whose im2col buffer is about this size: it then stays in the
+# last-level cache between the copies that fill it and the GEMM that reads it, and is reused
+# (no fresh pages to fault in).
+BLOCK_BYTES = 4 << 20
+
+
+def batch_blocks(n: int, bytes_per_item: int) -> list[slice]:
+    """``range(n)`` cut into nearly equal blocks of at most ``BLOCK_BYTES`` each (at least one
+    item per block; one empty block when ``n == 0``)."""
+    count = max(1, -(-n * bytes_per_item // BLOCK_BYTES))
+    count = min(count, max(n, 1))
+    bounds = [n * k // count for k in range(count + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
 # ---------------------------------------------------------------- the convolution triangle
@@ -150,10 +219,16 @@ def _batch_first(xp, y, shape, bias):
 def conv2d(xp, x, w, b, g: Geometry):
     """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``."""
     N, O, G = x.shape[0], w.shape[0], g.groups
-    K, NP = w[0].size, N * g.out_size[0] * g.out_size[1]  # K = C/G * kh * kw
-    col = im2col(xp, x, g).reshape(G, K, NP)
-    y = xp.matmul(w.reshape(G, O // G, K), col)  # (G, O/G, N*oh*ow): one GEMM per group
-    return _batch_first(xp, y, (N, O) + g.out_size, b)
+    pitch, K = gemm_pitch(g), w[0].size  # K = C/G * kh * kw
+    cols = g.out_size[0] * pitch  # GEMM columns per sample
+    wg = w.reshape(G, O // G, K)
+    out = xp.empty((N, O) + g.out_size, dtype=x.dtype)
+    for part in batch_blocks(N, G * K * cols * x.itemsize):
+        n = part.stop - part.start
+        col = im2col(xp, x[part], g, pitch).reshape(G, K, n * cols)
+        y = xp.matmul(wg, col)  # (G, O/G, n*oh*pitch): one GEMM per group
+        _batch_first(xp, y, out[part], b, pitch)
+    return out
 
 
 def conv_transpose2d(xp, y, w, b, g: Geometry):
@@ -165,9 +240,14 @@ def conv_transpose2d(xp, y, w, b, g: Geometry):
         # a plain correlation with the flipped kernel: im2col of y, cheaper than col2im here
         wt = w.reshape(G, O // G, Cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
         return conv2d(xp, y, wt.reshape(G * Cg, O // G, kh, kw), b, g.transposed())
+    pitch = gemm_pitch(g, scatter=True)
+    cols = g.out_size[0] * pitch
     wt = w.reshape(G, O // G, Cg * kh * kw).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
-    col = xp.matmul(wt, _channels_first(xp, y, G))  # (G, C/G*kh*kw, N*oh*ow)
-    x = col2im(xp, col.reshape((G * Cg, kh, kw, N) + g.out_size), g)
+    x = xp.empty((N, G * Cg) + g.in_size, dtype=y.dtype)
+    for part in batch_blocks(N, G * Cg * kh * kw * cols * y.itemsize):
+        n = part.stop - part.start
+        col = xp.matmul(wt, _channels_first(xp, y[part], G, pitch))  # (G, C/G*kh*kw, n*cols)
+        col2im(xp, col.reshape(G * Cg, kh, kw, n, cols), g, pitch, x[part])
     if b is not None:
         x += b.reshape(-1, 1, 1)
     return x
@@ -176,9 +256,15 @@ def conv_transpose2d(xp, y, w, b, g: Geometry):
 def conv2d_weight(xp, x, y, g: Geometry, kernel_shape):
     """The gradient of ``conv2d`` in ``w``: ``(N, C, H, W), (N, O, oh, ow) -> (O, C/G, kh, kw)``
     (bilinear in ``x`` and ``y``)."""
-    G, K = g.groups, math.prod(kernel_shape[1:])  # K = C/G * kh * kw
-    col = im2col(xp, x, g).reshape(G, K, x.shape[0] * g.out_size[0] * g.out_size[1])
-    gw = xp.matmul(_channels_first(xp, y, G), col.transpose(0, 2, 1))  # (G, O/G, C/G*kh*kw)
+    G, K, pitch = g.groups, math.prod(kernel_shape[1:]), gemm_pitch(g)  # K = C/G * kh * kw
+    cols = g.out_size[0] * pitch
+    gw = None
+    for part in batch_blocks(x.shape[0], G * K * cols * x.itemsize):
+        n = part.stop - part.start
+        col = im2col(xp, x[part], g, pitch).reshape(G, K, n * cols)
+        gy = _channels_first(xp, y[part], G, pitch)  # junk columns are zero: they add nothing
+        term = xp.matmul(gy, col.transpose(0, 2, 1))  # (G, O/G, C/G*kh*kw)
+        gw = term if gw is None else xp.add(gw, term, out=gw)
     return gw.reshape(kernel_shape)
 
 
