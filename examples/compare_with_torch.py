@@ -1,10 +1,12 @@
 """Train the same model with minigrad and with PyTorch, side by side, and compare.
 
 Both start from the same weights (minigrad's initial weights copied into a PyTorch twin of the
-model), see the same batches in the same order and follow the same recipe -- the one
+model), see the same batches in the same order, drop out the same units (the PyTorch twin
+applies the masks minigrad draws) and follow the same recipe -- the one
 `python -m minigrad train --data DATA` uses, with the same seed, so minigrad's column is what that
-command prints. Only dropout draws different masks (each library has its own generator).
-Reported: test accuracy after the last epoch and training time per epoch.
+command prints. Batches alternate between the two libraries and each library's steps are timed
+on their own. Reported: test accuracy after the last epoch and the median training time per
+epoch.
 
     python examples/compare_with_torch.py --data digits [--epochs N] [--limit N]
 """
@@ -52,7 +54,7 @@ def twin(module: nn.Module) -> torch.nn.Module:
     if kind == "Linear":
         return t.Linear(module.in_features, module.out_features, bias=module.bias is not None)
     if kind == "Dropout":
-        return t.Dropout(module.p)
+        return SharedDropout(module.p)
     if kind in ("ReLU", "Flatten"):
         return getattr(t, kind)()
     raise NotImplementedError(f"no PyTorch twin for {kind}")
@@ -84,57 +86,91 @@ def torch_optimizer(name: str, params, lr: float, weight_decay: float):
     return (o.Adam if name == "adam" else o.AdamW)(params, lr=lr, weight_decay=weight_decay)
 
 
-# ---------------------------------------------------------------- the two training loops
+# ---------------------------------------------------------------- dropout with shared masks
 
 
-def fit_minigrad(model, opt, recipe, train_set, test_set, seed) -> tuple[float, list[float]]:
+class SharedDropout(torch.nn.Module):
+    """Dropout on the PyTorch side that applies the very mask its minigrad twin just drew:
+    the twin's forward hook leaves its (input, output) here, and the kept elements are those
+    with a non-zero output, scaled by 1 / (1 - p)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.seen = None
+
+    def hook(self, module, args, out) -> None:
+        self.seen = (args[0], out)
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        out = torch.from_numpy(self.seen[1].detach().numpy())
+        return x * ((out != 0) / (1.0 - self.p))
+
+
+def share_dropout(model: nn.Module, net: torch.nn.Module) -> None:
+    ours = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    theirs = [m for m in net.modules() if isinstance(m, SharedDropout)]
+    for a, b in zip(ours, theirs, strict=True):
+        a.register_forward_hook(b.hook)
+
+
+# ---------------------------------------------------------------- training both, batch by batch
+
+
+def accuracy_of(predict, dataset, to_input) -> float:
+    correct = 0
+    for x, y in DataLoader(dataset, batch_size=500):
+        correct += int((predict(to_input(x)).argmax(1) == to_input(y)).sum().item())
+    return correct / len(dataset)
+
+
+def train_both(model, net, opts, recipe, train_set, test_set, seed) -> dict:
+    """Each batch goes through a minigrad step, then the same batch through a PyTorch step;
+    each library's steps are timed on their own."""
+    mg_opt, t_opt = opts
     loader = DataLoader(train_set, batch_size=recipe["batch_size"], shuffle=True, seed=seed)
-    seconds = []
+    as_torch = lambda t: torch.from_numpy(t.numpy())  # noqa: E731 - shares memory, no copy
+    same = lambda t: t  # noqa: E731
+    result = {"minigrad": [], "pytorch": [], "minigrad_s": [], "pytorch_s": []}
     for epoch in range(recipe["epochs"]):
-        for group in opt.param_groups:
-            group["lr"] = cosine_lr(recipe["lr"], epoch, recipe["epochs"])
+        lr = recipe["lr"]
+        if recipe["schedule"] == "cosine":
+            lr = cosine_lr(lr, epoch, recipe["epochs"])
+        for group in mg_opt.param_groups + t_opt.param_groups:
+            group["lr"] = lr
         model.train()
-        tick = time.perf_counter()
-        for x, y in loader:
-            loss = mg.nn.functional.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        seconds.append(time.perf_counter() - tick)
-        model.eval()
-        correct = 0
-        with mg.no_grad():
-            for x, y in DataLoader(test_set, batch_size=500):
-                correct += (model(x).argmax(1) == y).sum().item()
-        acc = correct / len(test_set)
-        print(f"  minigrad epoch {epoch + 1}: test {acc:.2%}, {seconds[-1]:.1f} s", flush=True)
-    return acc, seconds
-
-
-def fit_torch(net, opt, recipe, train_set, test_set, seed) -> tuple[float, list[float]]:
-    # the same batches: a minigrad loader with the same seed, its arrays handed to PyTorch
-    loader = DataLoader(train_set, batch_size=recipe["batch_size"], shuffle=True, seed=seed)
-    as_torch = lambda t: torch.from_numpy(t.numpy())  # noqa: E731
-    seconds = []
-    for epoch in range(recipe["epochs"]):
-        for group in opt.param_groups:
-            group["lr"] = cosine_lr(recipe["lr"], epoch, recipe["epochs"])
         net.train()
-        tick = time.perf_counter()
+        mg_s = t_s = 0.0
         for x, y in loader:
-            loss = torch.nn.functional.cross_entropy(net(as_torch(x)), as_torch(y))
-            opt.zero_grad()
+            tick = time.perf_counter()
+            loss = mg.nn.functional.cross_entropy(model(x), y)
+            mg_opt.zero_grad()
             loss.backward()
-            opt.step()
-        seconds.append(time.perf_counter() - tick)
+            mg_opt.step()
+            mid = time.perf_counter()
+            t_loss = torch.nn.functional.cross_entropy(net(as_torch(x)), as_torch(y))
+            t_opt.zero_grad()
+            t_loss.backward()
+            t_opt.step()
+            t_s += time.perf_counter() - mid
+            mg_s += mid - tick
+        model.eval()
         net.eval()
-        correct = 0
-        with torch.no_grad():
-            for x, y in DataLoader(test_set, batch_size=500):
-                correct += (net(as_torch(x)).argmax(1) == as_torch(y)).sum().item()
-        acc = correct / len(test_set)
-        print(f"  PyTorch  epoch {epoch + 1}: test {acc:.2%}, {seconds[-1]:.1f} s", flush=True)
-    return acc, seconds
+        with mg.no_grad(), torch.no_grad():
+            ours = accuracy_of(model, test_set, same)
+            theirs = accuracy_of(net, test_set, as_torch)
+        for key, value in (("minigrad", ours), ("pytorch", theirs)):
+            result[key].append(value)
+        result["minigrad_s"].append(mg_s)
+        result["pytorch_s"].append(t_s)
+        print(
+            f"  epoch {epoch + 1}: test accuracy minigrad {ours:.2%}, PyTorch {theirs:.2%}; "
+            f"seconds minigrad {mg_s:.1f}, PyTorch {t_s:.1f}",
+            flush=True,
+        )
+    return result
 
 
 def main() -> None:
@@ -149,6 +185,7 @@ def main() -> None:
         "epochs": args.epochs or spec.epochs,
         "batch_size": spec.batch_size,
         "lr": spec.lr,
+        "schedule": spec.schedule,
     }
     train_set, test_set = load(spec, True, None, args.limit), load(spec, False, None, args.limit)
     mg.manual_seed(args.seed)  # as `minigrad train` does: the same initial weights
@@ -165,16 +202,18 @@ def main() -> None:
     )
     mg_opt = make_optimizer(spec.optimizer, model.parameters(), spec.lr, spec.weight_decay)
     t_opt = torch_optimizer(spec.optimizer, net.parameters(), spec.lr, spec.weight_decay)
-    mg_acc, mg_s = fit_minigrad(model, mg_opt, recipe, train_set, test_set, args.seed)
-    t_acc, t_s = fit_torch(net, t_opt, recipe, train_set, test_set, args.seed)
+    share_dropout(model, net)
+    r = train_both(model, net, (mg_opt, t_opt), recipe, train_set, test_set, args.seed)
+    mg_acc, t_acc = r["minigrad"][-1], r["pytorch"][-1]
+    mg_s, t_s = np.median(r["minigrad_s"]), np.median(r["pytorch_s"])
     print(
         f"| {args.data} | {spec.model} | {recipe['epochs']} | {mg_acc:.2%} | {t_acc:.2%} | "
-        f"{np.median(mg_s):.1f} s | {np.median(t_s):.1f} s |"
+        f"{mg_s:.1f} s | {t_s:.1f} s |"
     )
     print(
         f"result: minigrad {mg_acc:.2%} vs PyTorch {t_acc:.2%} test accuracy "
         f"(difference {100 * (mg_acc - t_acc):+.2f} points); time per epoch "
-        f"{np.median(mg_s):.2f} s vs {np.median(t_s):.2f} s"
+        f"{mg_s:.2f} s vs {t_s:.2f} s (median)"
     )
 
 
