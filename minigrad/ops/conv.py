@@ -133,7 +133,7 @@ def _check_common(name, x, weight, bias, stride, dilation, groups, nd, transpose
             f"{name}: non-positive dilation is not supported (got dilation={dilation})"
         )
     if x.dtype is not weight.dtype:
-        raise TypeError(
+        raise RuntimeError(
             f"{name}: input type ({x.dtype}) and weight type ({weight.dtype}) should be the same"
         )
     if weight.shape[0] % groups:
@@ -144,7 +144,7 @@ def _check_common(name, x, weight, bias, stride, dilation, groups, nd, transpose
     if bias is not None:
         check_tensor(name, "bias", bias)
         if bias.dtype is not x.dtype:
-            raise TypeError(
+            raise RuntimeError(
                 f"{name}: input type ({x.dtype}) and bias type ({bias.dtype}) should be the same"
             )
         size = weight.shape[1] * groups if transposed else weight.shape[0]
@@ -162,11 +162,11 @@ def _padding(name, padding, nd, kernel, dilation, stride):
         if padding == "valid":
             return (0,) * nd, (0,) * nd
         if padding != "same":
-            raise ValueError(
+            raise RuntimeError(
                 f"{name}: invalid padding string {padding!r}, should be one of 'valid', 'same'"
             )
         if any(s != 1 for s in stride):
-            raise ValueError(
+            raise RuntimeError(
                 f"{name}: padding='same' is not supported for strided convolutions "
                 f"(got stride={stride})"
             )

@@ -376,8 +376,10 @@ def avg_pool2d(xp, x, g: Geometry, divisor):
     buf = window_buffer(xp, x, g)
     taps = g.taps
     out = tap(buf, g, *taps[0]).copy()
+    v = xp.empty_like(out)
     for i, j in taps[1:]:
-        out += tap(buf, g, i, j)
+        v[...] = tap(buf, g, i, j)  # contiguous first: the add then runs vectorized
+        out += v
     out /= divisor
     return out
 
