@@ -149,6 +149,32 @@ def test_conv2d_empty_batch():
     assert w.grad.shape == w.shape and not w.grad.numpy().any()
 
 
+def test_conv2d_weight_gradient_with_and_without_kept_im2col(monkeypatch):
+    """conv2d keeps its im2col buffers for the weight gradient when small enough; the result
+    is the same as rebuilding them, a second backward (retain_graph) rebuilds them, and an
+    input changed in place is still caught."""
+    import minigrad.ops.conv as conv_module
+
+    rng = _rng("kept-cols")
+    x = mg.tensor(rng.standard_normal((3, 2, 9, 8)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    grads = []
+    for limit in (conv_module.KEEP_COLS_BYTES, 0):
+        monkeypatch.setattr(conv_module, "KEEP_COLS_BYTES", limit)
+        out = F.conv2d(x, w, padding=1, stride=(1, 2))
+        (gw1,) = mg.autograd.grad(out.sum(), (w,), retain_graph=True)
+        (gw2,) = mg.autograd.grad(out.sum(), (w,))
+        np.testing.assert_array_equal(gw1.numpy(), gw2.numpy())
+        grads.append(gw1.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(conv_module, "KEEP_COLS_BYTES", 1 << 30)
+    y = x * 1
+    out = F.conv2d(y, w)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 TRANSPOSE_GRID = [
     dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g, kernel=k)
     for s, p, op, d, g, k in itertools.product(

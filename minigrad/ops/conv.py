@@ -13,6 +13,11 @@ from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- the three ops
 
+# conv2d keeps its im2col buffers up to this size for the weight gradient, which then skips
+# rebuilding them. They are a copy of the saved input rearranged, not a value backward
+# differentiates through, so double backward is unaffected.
+KEEP_COLS_BYTES = 32 << 20
+
 
 @register("conv2d")
 class Conv2d(Function):
@@ -22,14 +27,18 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, geom):
         ctx.geom = geom
         ctx.save_for_backward(x, w)
-        return K.conv2d(ctx.xp, x, w, b, geom)
+        if not (ctx.needs_input_grad[1] and K.im2col_bytes(x, geom) <= KEEP_COLS_BYTES):
+            return K.conv2d(ctx.xp, x, w, b, geom)
+        y, ctx.cols = K.conv2d(ctx.xp, x, w, b, geom, keep_cols=True)
+        return y
 
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors  # checks first that x was not modified in place
         nx, nw, nb = ctx.needs_input_grad
         geom = ctx.geom
+        cols = ctx.__dict__.pop("cols", None)  # used once, then freed like the saved tensors
         gx = ConvTranspose2d.apply(g, w, None, geom=geom) if nx else None
-        gw = Conv2dWeight.apply(x, g, geom=geom) if nw else None
+        gw = Conv2dWeight.apply(x, g, geom=geom, cols=cols) if nw else None
         return gx, gw, (g.sum((0, 2, 3)) if nb else None)
 
 
@@ -58,11 +67,11 @@ class Conv2dWeight(Function):
     kw)``: bilinear, so its gradients are a transposed convolution (in ``x``) and a convolution
     (in ``g``) with the incoming weight-shaped gradient as the kernel."""
 
-    def forward(ctx, x, g, geom):
+    def forward(ctx, x, g, geom, cols=None):
         ctx.geom = geom
         ctx.save_for_backward(x, g)
         shape = (g.shape[1], x.shape[1] // geom.groups) + geom.kernel
-        return K.conv2d_weight(ctx.xp, x, g, geom, shape)
+        return K.conv2d_weight(ctx.xp, x, g, geom, shape, cols)
 
     def backward(ctx, ggw):
         x, g = ctx.saved_tensors

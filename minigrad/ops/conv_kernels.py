@@ -216,19 +216,36 @@ def batch_blocks(n: int, bytes_per_item: int) -> list[slice]:
 # ---------------------------------------------------------------- the convolution triangle
 
 
-def conv2d(xp, x, w, b, g: Geometry):
-    """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``."""
+def conv2d(xp, x, w, b, g: Geometry, keep_cols: bool = False):
+    """``y = conv(x, w) + b``: ``(N, C, H, W), (O, C/G, kh, kw) -> (N, O, oh, ow)``. With
+    ``keep_cols`` returns ``(y, cols)``, the im2col blocks, which ``conv2d_weight`` of the same
+    ``x`` can reuse."""
     N, O, G = x.shape[0], w.shape[0], g.groups
     pitch, K = gemm_pitch(g), w[0].size  # K = C/G * kh * kw
     cols = g.out_size[0] * pitch  # GEMM columns per sample
     wg = w.reshape(G, O // G, K)
     out = xp.empty((N, O) + g.out_size, dtype=x.dtype)
+    kept = []
     for part in batch_blocks(N, G * K * cols * x.itemsize):
         n = part.stop - part.start
         col = im2col(xp, x[part], g, pitch).reshape(G, K, n * cols)
         y = xp.matmul(wg, col)  # (G, O/G, n*oh*pitch): one GEMM per group
         _batch_first(xp, y, out[part], b, pitch)
-    return out
+        if keep_cols:
+            kept.append(col)
+    return (out, kept) if keep_cols else out
+
+
+def im2col_bytes(x, g: Geometry) -> int:
+    """The size of all of ``x``'s im2col blocks."""
+    return (
+        x.size
+        // math.prod(g.in_size)
+        * math.prod(g.kernel)
+        * g.out_size[0]
+        * gemm_pitch(g)
+        * x.itemsize
+    )
 
 
 def conv_transpose2d(xp, y, w, b, g: Geometry):
@@ -253,17 +270,17 @@ def conv_transpose2d(xp, y, w, b, g: Geometry):
     return x
 
 
-def conv2d_weight(xp, x, y, g: Geometry, kernel_shape):
+def conv2d_weight(xp, x, y, g: Geometry, kernel_shape, cols=None):
     """The gradient of ``conv2d`` in ``w``: ``(N, C, H, W), (N, O, oh, ow) -> (O, C/G, kh, kw)``
-    (bilinear in ``x`` and ``y``)."""
+    (bilinear in ``x`` and ``y``). ``cols``: the im2col blocks of ``x`` kept by ``conv2d``."""
     G, K, pitch = g.groups, math.prod(kernel_shape[1:]), gemm_pitch(g)  # K = C/G * kh * kw
-    cols = g.out_size[0] * pitch
+    width = g.out_size[0] * pitch
     gw = None
-    for part in batch_blocks(x.shape[0], G * K * cols * x.itemsize):
+    for b, part in enumerate(batch_blocks(x.shape[0], G * K * width * x.itemsize)):
         n = part.stop - part.start
-        col = im2col(xp, x[part], g, pitch).reshape(G, K, n * cols)
+        col = cols[b] if cols else im2col(xp, x[part], g, pitch).reshape(G, K, n * width)
         gy = _channels_first(xp, y[part], G, pitch)  # junk columns are zero: they add nothing
-        for k in _k_chunks(gy.shape[1] * K, n * cols):
+        for k in _k_chunks(gy.shape[1] * K, n * width):
             term = xp.matmul(gy[..., k], col[..., k].transpose(0, 2, 1))  # (G, O/G, C/G*kh*kw)
             gw = term if gw is None else xp.add(gw, term, out=gw)
     return gw.reshape(kernel_shape)
