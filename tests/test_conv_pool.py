@@ -149,6 +149,62 @@ def test_conv2d_empty_batch():
     assert w.grad.shape == w.shape and not w.grad.numpy().any()
 
 
+def _padded_rows_whenever_possible(g, scatter=False):
+    """The padded input's width as the GEMM row width wherever it is valid (stride 1; to add
+    windows back, the input must lie inside the windows' span)."""
+    (sh, sw), (pt, pl), (H, W) = g.span, g.padding, g.in_size
+    inside = min(pt, pl) >= 0 and pt + H <= sh and pl + W <= sw
+    return sw if g.stride == (1, 1) and (inside or not scatter) else g.out_size[1]
+
+
+@pytest.mark.parametrize(
+    "layout", ["output-width rows", "padded-width rows", "one sample per block"]
+)
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(padding=1),
+        dict(padding=2, dilation=(2, 1)),
+        dict(padding="same", groups=2),
+        dict(stride=2, padding=1),
+        dict(padding=(0, 2)),
+    ],
+    ids=str,
+)
+def test_conv_gemm_layouts_and_batch_blocks_match_torch(layout, kw, monkeypatch):
+    """The GEMM layouts (rows as wide as the output, or as the padded input for stride 1) and
+    work split into batch blocks all give PyTorch's values and gradients."""
+    from minigrad.ops import conv_kernels
+
+    if layout == "output-width rows":
+        monkeypatch.setattr(conv_kernels, "gemm_pitch", lambda g, scatter=False: g.out_size[1])
+    elif layout == "padded-width rows":
+        monkeypatch.setattr(conv_kernels, "gemm_pitch", _padded_rows_whenever_possible)
+    else:
+        monkeypatch.setattr(conv_kernels, "BLOCK_BYTES", 1)
+    rng = _rng("layouts", str(kw))
+    groups = kw.get("groups", 1)
+    for out_ch in (2, 6):  # fewer or more output channels: both ways of the input gradient
+        arrays = [
+            rng.standard_normal((3, 4, 9, 7)),
+            rng.standard_normal((out_ch, 4 // groups, 3, 4)),
+            rng.standard_normal(out_ch),
+        ]
+        _check(
+            lambda x, w, b: F.conv2d(x, w, b, **kw),
+            lambda x, w, b: TF.conv2d(x, w, b, **kw),
+            arrays,
+        )
+    if "padding" in kw and not isinstance(kw["padding"], str):
+        t_kw = {k: v for k, v in kw.items() if k != "groups"}
+        arrays = [rng.standard_normal((3, 4, 6, 5)), rng.standard_normal((4, 3, 3, 2))]
+        _check(
+            lambda x, w: F.conv_transpose2d(x, w, **t_kw),
+            lambda x, w: TF.conv_transpose2d(x, w, **t_kw),
+            arrays,
+        )
+
+
 def test_conv2d_weight_gradient_with_and_without_kept_im2col(monkeypatch):
     """conv2d keeps its im2col buffers for the weight gradient when small enough; the result
     is the same as rebuilding them, a second backward (retain_graph) rebuilds them, and an
