@@ -431,6 +431,20 @@ def test_max_pool2d_nan_and_inf_follow_torch():
         np.testing.assert_array_equal(idx_m.numpy(), idx_t.numpy())
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2)])
+def test_max_pool2d_gradient_with_inf_upstream_stays_at_the_maximum(kw):
+    x = np.arange(2 * 36, dtype=np.float64).reshape(2, 1, 6, 6) % 7
+    grads = []
+    for lib, fn in ((mg, F), (torch, TF)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = fn.max_pool2d(xt, **kw)
+        g = np.ones(tuple(out.shape))
+        g[0, 0, 0, 0] = np.inf
+        out.backward(lib.tensor(g))
+        grads.append(xt.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
 def test_max_pool2d_unbatched_and_relu_ties_in_float32():
     """LeNet's pattern: pooling ReLU outputs, where whole windows tie at 0."""
     x = _rng("relu-ties").standard_normal((3, 8, 8))
