@@ -144,7 +144,8 @@ def main() -> None:
     normalize = Normalize(FashionMNIST.mean, FashionMNIST.std)
     train = FashionMNIST(args.root, train=True, transform=normalize)
     test = FashionMNIST(args.root, train=False, transform=normalize)
-    pretrain, test_old = classes_subset(train, OLD, limit=args.limit), classes_subset(test, OLD)
+    pretrain = classes_subset(train, OLD, limit=args.limit)
+    test_old = classes_subset(test, OLD, limit=args.limit)
     few = classes_subset(train, NEW, per_class=args.per_class)
     test_new = classes_subset(test, NEW, limit=args.limit)
 

@@ -73,7 +73,7 @@ DATASETS: dict[str, DataSpec] = {
             "MNIST-1D (40-sample signals)",
             lambda train, root: data.MNIST1D(train=train),
             model="mnist1d-cnn",
-            epochs=60,
+            epochs=30,
             batch_size=100,
             lr=3e-3,
             optimizer="adamw",

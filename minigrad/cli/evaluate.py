@@ -50,7 +50,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     checkpoint.check_data(ckpt, args.checkpoint, name, test_set)
     result = evaluate(model, test_set, device)
     report.say(
-        f"{config['model']} from {args.checkpoint} ({ckpt['epoch']} epochs on {config['data']})"
+        f"{config['model']} from {args.checkpoint} ({report.plural(ckpt['epoch'], 'epoch')} on "
+        f"{config['data']})"
         f" on the {name} test set ({result['n']} samples):"
     )
     report.say(

@@ -64,7 +64,11 @@ def _common(p: argparse.ArgumentParser, data_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minigrad", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="minigrad",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser(

@@ -52,6 +52,10 @@ def warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def percent(fraction: float) -> str:
     return f"{100.0 * fraction:.2f}%"
 

@@ -274,7 +274,7 @@ class Run:
         result = self.last_eval or evaluate(self.model, self.test_set, self.device)
         report.say(
             f"final test accuracy {report.percent(result['acc'])} "
-            f"({result['correct']}/{result['n']}) after {_plural(self.epoch, 'epoch')}; "
+            f"({result['correct']}/{result['n']}) after {report.plural(self.epoch, 'epoch')}; "
             f"checkpoint: {self.path}"
         )
         if self.args.no_pictures:
@@ -336,10 +336,6 @@ def _config(args: argparse.Namespace, ckpt: dict | None) -> dict:
         "seed": pick("seed", 0),
         "limit": args.limit,
     }
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def run_train(args: argparse.Namespace) -> int:
