@@ -226,6 +226,8 @@ def save_explanation(model, sample, classes, path, label: int | None = None) -> 
         vote_ax.set_axis_off()
     order = np.arange(len(names))
     prob_ax.barh(order, 100 * t.probs, color="tab:blue")
+    for r, p in enumerate(t.probs):
+        prob_ax.text(min(100 * p, 70) + 2, r, f"{100 * p:.1f}%", va="center", fontsize=8)
     prob_ax.set_yticks(order, names)
     prob_ax.invert_yaxis()
     prob_ax.set(xlim=(0, 100), xlabel="probability (%)", title="softmax of the sums")
