@@ -4,6 +4,8 @@ matching function as the counterpart."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -111,11 +113,15 @@ def _conv_weight_torch(torch, p, x, g):
 
 
 def _conv(m, p, x, w, b=None):
-    return m.nn.functional.conv2d(x, w, b, **p)
+    with warnings.catch_warnings():  # PyTorch warns that 'same' with even kernels copies
+        warnings.simplefilter("ignore", UserWarning)
+        return m.nn.functional.conv2d(x, w, b, **p)
 
 
 def _conv1d(m, p, x, w, b=None):
-    return m.nn.functional.conv1d(x, w, b, **p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return m.nn.functional.conv1d(x, w, b, **p)
 
 
 def _conv_transpose(m, p, x, w, b=None):
