@@ -1,6 +1,7 @@
-"""Array-level window code shared by convolution and pooling: the window geometry, im2col and
-col2im as loops over kernel taps (strided slices, so the same code runs on NumPy and CuPy), the
-three convolution GEMMs, and max/average pooling over strided windows."""
+"""Array-level window code shared by convolution and pooling: the window geometry; im2col and
+col2im as loops over kernel taps (slices, so the same code runs on NumPy and CuPy) in a layout
+where one GEMM per group covers a whole block of the batch; the three convolution GEMMs; max
+and average pooling over windows."""
 
 from __future__ import annotations
 
