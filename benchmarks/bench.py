@@ -51,12 +51,13 @@ def tiny_mlp(nn):
 
 
 def fashion_cnn(nn):
-    """The small Fashion-MNIST ConvNet of the examples (two conv blocks, two linear layers)."""
+    """The Fashion-MNIST ConvNet of the examples (``minigrad.models.FashionCNN``): two
+    conv-batchnorm-ReLU-pool blocks, a hidden layer with dropout."""
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10),
     )  # fmt: skip
 
 
