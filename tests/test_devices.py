@@ -139,3 +139,31 @@ def test_labels_are_validated_on_every_device(device):
     logits = mg.zeros(2, 5, device=device)
     with pytest.raises((IndexError, ValueError, RuntimeError), match="7"):
         mg.nn.functional.cross_entropy(logits, mg.tensor([1, 7], device=device))
+
+
+@needs_cuda
+def test_command_line_training_on_cuda_matches_cpu(tmp_path, capsys):
+    from minigrad.cli import main
+
+    argv = ["train", "--limit", "200", "--epochs", "1", "--quiet", "--no-pictures"]
+    assert main([*argv, "--out", str(tmp_path / "cpu")]) == 0
+    assert main([*argv, "--device", "cuda", "--out", str(tmp_path / "cuda")]) == 0
+    capsys.readouterr()
+    cpu = mg.load(tmp_path / "cpu" / "checkpoint.mg", map_location="cpu")["model"]
+    gpu = mg.load(tmp_path / "cuda" / "checkpoint.mg", map_location="cpu")["model"]
+    for name, t in cpu.items():
+        np.testing.assert_allclose(gpu[name].numpy(), t.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+@needs_cuda
+def test_minigrad_device_environment_variable_trains_on_cuda(tmp_path, monkeypatch, capsys):
+    from minigrad import backend
+    from minigrad.cli import main
+
+    monkeypatch.setattr(backend, "_default_device", None)
+    monkeypatch.setenv("MINIGRAD_DEVICE", "cuda")
+    argv = ["train", "--limit", "100", "--epochs", "1", "--quiet", "--no-pictures"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    saved = mg.load(tmp_path / "checkpoint.mg")["model"]  # tensors come back where they were
+    assert all(t.device == "cuda" for t in saved.values())
+    monkeypatch.setattr(backend, "_default_device", None)
