@@ -10,9 +10,9 @@ import math
 import os
 
 import matplotlib
-import numpy as np
 from matplotlib.figure import Figure
 
+from minigrad.backend import host as np  # pictures are drawn from host arrays
 from minigrad.viz.trace import Stage, Trace, first_layer_weights, trace
 
 DPI = 100

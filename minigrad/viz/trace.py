@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from minigrad import nn
 from minigrad.autograd import no_grad
+from minigrad.backend import host as np  # pictures are drawn from host arrays
 from minigrad.creation import tensor
 from minigrad.tensor import Tensor
 
