@@ -391,6 +391,88 @@ def test_batch_norm_training_without_running_stats(torch):
     _check_grads(out_m, torch.nn.functional.batch_norm(xt, None, None, training=True), [xm], [xt])
 
 
+def _batch_norm_composite(x, weight, bias, eps=1e-5):
+    """Training-mode batch norm written with small differentiable ops (the reference)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    centred = x - x.mean(axes, keepdim=True)
+    out = centred / ((centred * centred).mean(axes, keepdim=True) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 2, 5), (2, 3, 4, 3)])
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+def test_batch_norm_fused_matches_composite(shape, affine):
+    c = shape[1]
+    x = mg.tensor(RNG.standard_normal(shape) * 3 + 2, requires_grad=True)
+    w = mg.tensor(RNG.standard_normal(c), requires_grad=True) if affine != "none" else None
+    b = mg.tensor(RNG.standard_normal(c), requires_grad=True) if affine == "both" else None
+    ins = [t for t in (x, w, b) if t is not None]
+    fused = F.batch_norm(x, None, None, w, b, training=True)
+    ref = _batch_norm_composite(x, w, b)
+    assert "BatchNormTrain" in type(fused.grad_fn).__name__
+    np.testing.assert_allclose(fused.detach().numpy(), ref.detach().numpy(), rtol=0, atol=1e-13)
+    g = mg.tensor(RNG.standard_normal(shape))
+    got = mg.autograd.grad(fused, ins, g, create_graph=True)
+    want = mg.autograd.grad(ref, ins, g, create_graph=True)
+    for a, e in zip(got, want):
+        np.testing.assert_allclose(a.detach().numpy(), e.detach().numpy(), rtol=0, atol=1e-12)
+    # second order: differentiate a function of those gradients
+    s_got = sum(((a * a).sum() for a in got), mg.tensor(0.0)) * x.sum()
+    s_want = sum(((e * e).sum() for e in want), mg.tensor(0.0)) * x.sum()
+    second_got = mg.autograd.grad(s_got, ins, allow_unused=True)
+    second_want = mg.autograd.grad(s_want, ins, allow_unused=True)
+    for a, e in zip(second_got, second_want):
+        if e is None:  # the bias does not reach the gradients
+            assert a is None or not a.numpy().any()
+        else:
+            np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_batch_norm_double_backward_with_dependent_upstream(torch):
+    """The gradient of a loss built from the input gradient, where the upstream gradient of the
+    normalisation depends on the input too: only the partial derivatives may be chained."""
+    shape = (4, 3, 5)
+    xm, xt = _both(torch, RNG.standard_normal(shape))
+    wm, wt = _both(torch, RNG.standard_normal(3))
+    results = []
+    for m, x, w in ((mg, xm, wm), (torch, xt, wt)):
+        y = m.nn.functional.batch_norm(x, None, None, w, None, training=True)
+        (gx,) = m.autograd.grad((y * y * x).sum(), [x], create_graph=True)
+        results.append(m.autograd.grad((gx * gx).sum(), [x, w]))
+    for a, b in zip(*results):
+        _close(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_batch_norm_float32_stays_float32(torch):
+    x = RNG.standard_normal((8, 4, 3, 3)).astype(np.float32)
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    wm, bm = mg.ones(4, requires_grad=True), mg.zeros(4, requires_grad=True)
+    rm, rv = mg.zeros(4), mg.ones(4)
+    out = F.batch_norm(xm, rm, rv, wm, bm, training=True)
+    out.sum().backward()
+    assert out.dtype == mg.float32 and xm.grad.dtype == mg.float32 and wm.grad.dtype == mg.float32
+    assert rm.dtype == mg.float32 and rv.dtype == mg.float32
+    ref = torch.nn.functional.batch_norm(xt, None, None, training=True)
+    _close(out, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_empty_and_single_value_batches():
+    msg = r"expected more than 1 value per channel when training, got input of shape \(0, 3, 4\)"
+    _err(ValueError, msg, F.batch_norm, mg.randn(0, 3, 4), None, None, training=True)
+    msg = r"expected more than 1 value per channel when training, got input of shape \(1, 3, 1\)"
+    _err(ValueError, msg, F.batch_norm, mg.randn(1, 3, 1), mg.zeros(3), mg.ones(3), training=True)
+    x = mg.randn(0, 3, 4, 4, requires_grad=True)
+    out = F.batch_norm(x, mg.zeros(3), mg.ones(3), mg.ones(3), mg.zeros(3), training=False)
+    assert out.shape == (0, 3, 4, 4)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 4, 4)
+
+
 @pytest.mark.parametrize("normalized", [(5,), (4, 5)])
 def test_layer_norm_parity(torch, normalized):
     xm, xt = _both(torch, RNG.standard_normal((3, 4, 5)))

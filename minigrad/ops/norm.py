@@ -10,8 +10,9 @@ import warnings
 from collections.abc import Sequence
 
 from minigrad import backend
-from minigrad.autograd.function import register
-from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd import grad as grad_fn
+from minigrad.autograd.function import Function, register
+from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import elementwise as E
 from minigrad.ops import reduce as R
 from minigrad.ops.movement import Reshape, normalize_dim
@@ -39,6 +40,151 @@ def _check_channel_vector(name: str, arg: str, t, x: Tensor, n: int) -> None:
         )
     if t._device is not x._device:
         raise RuntimeError(f"{name}(): {arg} is on {t._device} but input is on {x._device}")
+
+
+def _as3(x):
+    """View an (N, C, ...) array as (N, C, M), M the product of the trailing sizes."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+def _channel_stats(xp, x3, eps: float):
+    """Per-channel statistics of an (N, C, M) array: the mean, the centred input (a new array
+    the caller may overwrite), the biased variance and ``1 / sqrt(var + eps)``; all but the
+    centred input have shape (C,). Channel sums are einsum contractions, which need no
+    full-size temporary."""
+    n = x3.shape[0] * x3.shape[2]
+    mu = xp.einsum("ncm->c", x3) / n
+    xc = x3 - mu[:, None]
+    var = xp.einsum("ncm,ncm->c", xc, xc) / n
+    invstd = 1.0 / xp.sqrt(var + eps)
+    return mu, xc, var, invstd
+
+
+def _bn_input_grad_composite(g, x, weight, eps: float, axes: tuple) -> Tensor:
+    """The input gradient of training-mode batch norm written with differentiable Tensor ops:
+    ``invstd * (gy - mean(gy) - xhat * mean(gy * xhat))`` with ``gy = g * weight``."""
+    xc = x - mean(x, axes, keepdim=True)
+    invstd = 1.0 / E.sqrt(mean(xc * xc, axes, keepdim=True) + eps)
+    xhat = xc * invstd
+    gy = g if weight is None else g * _per_channel(weight, x.ndim)
+    inner = gy - mean(gy, axes, keepdim=True) - xhat * mean(gy * xhat, axes, keepdim=True)
+    return inner * invstd
+
+
+def _bn_weight_grad_composite(g, x, eps: float, axes: tuple) -> Tensor:
+    """``sum(g * xhat)`` per channel, with differentiable Tensor ops."""
+    xc = x - mean(x, axes, keepdim=True)
+    invstd = 1.0 / E.sqrt(mean(xc * xc, axes, keepdim=True) + eps)
+    return R.sum(g * xc * invstd, axes)
+
+
+def _per_channel(t: Tensor, ndim: int) -> Tensor:
+    """A (C,) vector reshaped to (1, C, 1, ...) so that it broadcasts along dimension 1."""
+    return Reshape.apply(t, shape=(1, t.shape[0]) + (1,) * (ndim - 2))
+
+
+def _composite_vjp(fn, tensors: list, needs: tuple, grad: Tensor) -> list:
+    """The vector-Jacobian product of ``fn(*tensors)`` with ``grad``, for the inputs that
+    ``needs`` marks, by differentiating the composite formula. Each input enters through a fresh
+    identity node, so the result is the partial derivative even when the inputs depend on each
+    other, and it stays connected to them for higher orders."""
+    outer = is_grad_enabled()
+    with enable_grad():
+        alias = [
+            Reshape.apply(t, shape=t.shape) if t is not None and need else t
+            for t, need in zip(tensors, needs)
+        ]
+        out = fn(*alias)
+        wanted = [a for a, need in zip(alias, needs) if need and a is not None]
+        grads = iter(grad_fn(out, wanted, grad, create_graph=outer, allow_unused=True))
+    return [next(grads) if need and t is not None else None for t, need in zip(tensors, needs)]
+
+
+def _axes(ndim: int) -> tuple:
+    """The dimensions batch norm reduces over: all but dimension 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+@register("batch_norm_train")
+class BatchNormTrain(Function):
+    """Training-mode batch norm of an (N, C, ...) input with per-channel batch statistics:
+    ``(x - mean) * (invstd * weight) + bias``; weight and bias (C,) may be None. When ``stats``
+    is a list, the batch mean and biased variance (each (C,)) are appended to it, for the
+    running statistics."""
+
+    def forward(ctx, x, weight, bias, eps: float, stats: list | None = None):
+        ctx.eps = eps
+        ctx.save_for_backward(x, weight)
+        mu, out, var, invstd = _channel_stats(ctx.xp, _as3(x), eps)  # out: centred (N, C, M)
+        if stats is not None:
+            stats += [mu, var]
+        scale = invstd if weight is None else invstd * weight
+        out *= scale[:, None]
+        if bias is not None:
+            out += bias[:, None]
+        return out.reshape(x.shape)
+
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        eps = ctx.eps
+        gx = BatchNormTrainGrad.apply(g, x, weight, eps=eps) if need_x else None
+        gw = BatchNormWeightGrad.apply(g, x, eps=eps) if need_w else None
+        gb = R.sum(g, _axes(g.ndim)) if need_b else None
+        return gx, gw, gb
+
+
+@register("batch_norm_train_grad")
+class BatchNormTrainGrad(Function):
+    """The input gradient of ``BatchNormTrain``: with ``gy = g * weight`` and per-channel means,
+    ``invstd * (gy - mean(gy) - xhat * mean(gy * xhat))``."""
+
+    def forward(ctx, g, x, weight, eps: float):
+        ctx.eps = eps
+        ctx.save_for_backward(g, x, weight)
+        xp = ctx.xp
+        g3 = _as3(g)
+        _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)  # xc: (N, C, M), overwritten below
+        n = xc.shape[0] * xc.shape[2]
+        g_mean = xp.einsum("ncm->c", g3) / n
+        gxc_mean = xp.einsum("ncm,ncm->c", g3, xc) / n
+        # g - mean(g) - xc * invstd^2 * mean(g * xc), then * invstd * weight
+        xc *= (invstd * invstd * gxc_mean)[:, None]
+        xc += g_mean[:, None]
+        out = xp.subtract(g3, xc, out=xc)
+        scale = invstd if weight is None else invstd * weight
+        out *= scale[:, None]
+        return out.reshape(x.shape)
+
+    def backward(ctx, gg):
+        g, x, weight = ctx.saved_tensors
+        eps, axes = ctx.eps, _axes(x.ndim)
+
+        def fn(g, x, weight):
+            return _bn_input_grad_composite(g, x, weight, eps, axes)
+
+        return tuple(_composite_vjp(fn, [g, x, weight], ctx.needs_input_grad, gg))
+
+
+@register("batch_norm_weight_grad")
+class BatchNormWeightGrad(Function):
+    """The weight gradient of ``BatchNormTrain``: ``sum(g * xhat)`` per channel, shape (C,)."""
+
+    def forward(ctx, g, x, eps: float):
+        ctx.eps = eps
+        ctx.save_for_backward(g, x)
+        xp = ctx.xp
+        _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)
+        return xp.einsum("ncm,ncm->c", _as3(g), xc) * invstd
+
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        eps, axes = ctx.eps, _axes(x.ndim)
+
+        def fn(g, x):
+            return _bn_weight_grad_composite(g, x, eps, axes)
+
+        return tuple(_composite_vjp(fn, [g, x], ctx.needs_input_grad, gg))
 
 
 @register("batch_norm")
@@ -70,8 +216,8 @@ def batch_norm(
     _check_channel_vector("batch_norm", "bias", bias, input, c)
     if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool):
         raise TypeError(f"batch_norm(): momentum must be a number, got {momentum!r}")
-    axes = (0,) + tuple(range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)  # broadcasts a (C,) vector along dimension 1
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(f"batch_norm(): eps must be a number, got {eps!r}")
     if training:
         n = input._data.size // max(c, 1)
         if n <= 1:
@@ -79,38 +225,36 @@ def batch_norm(
                 f"batch_norm(): expected more than 1 value per channel when training, got input "
                 f"of shape {tuple(input.shape)}"
             )
-        mu = mean(input, axes, keepdim=True)
-        centred = input - mu
-        var = mean(centred * centred, axes, keepdim=True)  # biased, used to normalise
-        if running_mean is not None or running_var is not None:
+        track = running_mean is not None or running_var is not None
+        stats = [] if track else None
+        w, b = (None if t is None else t.to(input.dtype) for t in (weight, bias))
+        out = BatchNormTrain.apply(input, w, b, eps=float(eps), stats=stats)
+        if track:
+            mu, var = (input._wrap(s) for s in stats)
             _update_running_stats(running_mean, running_var, mu, var, n, float(momentum))
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(
-                "batch_norm(): running_mean and running_var must be given when training=False"
-            )
-        centred = input - Reshape.apply(running_mean.to(input.dtype), shape=shape)
-        var = Reshape.apply(running_var.to(input.dtype), shape=shape)
-    # per-channel factors first, so that only two ops touch the whole input
-    scale = 1.0 / E.sqrt(var + eps)  # (1, C, 1, ...)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError(
+            "batch_norm(): running_mean and running_var must be given when training=False"
+        )
+    # per-channel scale and shift first, so that only two ops touch the whole input
+    scale = 1.0 / E.sqrt(running_var.to(input.dtype) + eps)  # (C,)
     if weight is not None:
-        scale = scale * Reshape.apply(weight, shape=shape)
-    out = centred * scale
+        scale = scale * weight
+    shift = -running_mean.to(input.dtype) * scale
     if bias is not None:
-        out = out + Reshape.apply(bias, shape=shape)
-    return out
+        shift = shift + bias
+    return input * _per_channel(scale, input.ndim) + _per_channel(shift, input.ndim)
 
 
 def _update_running_stats(running_mean, running_var, mu, var, n: int, momentum: float) -> None:
-    """Move the running statistics toward the batch mean and the UNBIASED batch variance, in
-    place and outside autograd."""
-    c = mu.shape[1]
+    """Move the running statistics toward the batch mean and the UNBIASED batch variance (each
+    (C,)), in place and outside autograd."""
     with no_grad():
         if running_mean is not None:
-            batch = Reshape.apply(mu.detach(), shape=(c,)).to(running_mean.dtype)
-            running_mean.mul_(1 - momentum).add_(batch * momentum)
+            running_mean.mul_(1 - momentum).add_(mu.to(running_mean.dtype) * momentum)
         if running_var is not None:
-            unbiased = Reshape.apply(var.detach(), shape=(c,)) * (n / (n - 1))
+            unbiased = var * (n / (n - 1))
             running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
 
 

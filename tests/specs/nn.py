@@ -182,6 +182,57 @@ def _batch_norm(m, p, x, weight=None, bias=None):
     )
 
 
+def _bn_train_draw(with_g: bool, affine_options=(False, True)):
+    """(N, C, ...) inputs with at least 3 values per channel, then (C,) weight (and bias)."""
+
+    def draw(data):
+        n = data.draw(st.integers(1, 3))
+        c = data.draw(st.integers(1, 3))
+        spatial = tuple(data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+        if n * int(np.prod(spatial)) < 3:
+            n = 3
+        x = (n, c) + spatial
+        affine = data.draw(st.sampled_from(affine_options))
+        shapes = [x, x] if with_g else [x]
+        shapes += ([(c,)] if with_g else [(c,), (c,)]) if affine else []
+        return shapes, {"affine": affine}
+
+    return draw
+
+
+def _bn_train(m, p, x, weight=None, bias=None):
+    if m.__name__ == "torch":
+        return m.nn.functional.batch_norm(x, None, None, weight, bias, training=True, eps=1e-5)
+    from minigrad.ops.norm import BatchNormTrain
+
+    return BatchNormTrain.apply(x, weight, bias, eps=1e-5)
+
+
+def _bn_train_grad_mg(m, p, g, x, weight=None):
+    from minigrad.ops.norm import BatchNormTrainGrad
+
+    return BatchNormTrainGrad.apply(g, x, weight, eps=1e-5)
+
+
+def _bn_train_grad_torch(torch, p, g, x, weight=None):
+    # the input gradient of torch's own batch norm, kept differentiable
+    xd = x if x.requires_grad else x.detach().requires_grad_()
+    y = torch.nn.functional.batch_norm(xd, None, None, weight, None, training=True, eps=1e-5)
+    return torch.autograd.grad(y, xd, g, create_graph=True)[0]
+
+
+def _bn_weight_grad_mg(m, p, g, x):
+    from minigrad.ops.norm import BatchNormWeightGrad
+
+    return BatchNormWeightGrad.apply(g, x, eps=1e-5)
+
+
+def _bn_weight_grad_torch(torch, p, g, x):
+    w = torch.ones(x.shape[1], dtype=x.dtype, requires_grad=True)
+    y = torch.nn.functional.batch_norm(x, None, None, w, None, training=True, eps=1e-5)
+    return torch.autograd.grad(y, w, g, create_graph=True)[0]
+
+
 def _layer_norm_draw(data):
     s = shape(data, min_dims=1)
     k = data.draw(st.integers(1, len(s)))
@@ -367,6 +418,13 @@ SPECS = {
         high=0.9,
     ),
     "batch_norm": Spec(_batch_norm, _batch_norm_draw),
+    "batch_norm_train": Spec(_bn_train, _bn_train_draw(False)),
+    "batch_norm_train_grad": Spec(
+        _bn_train_grad_mg, _bn_train_draw(True), torch=_bn_train_grad_torch
+    ),
+    "batch_norm_weight_grad": Spec(
+        _bn_weight_grad_mg, _bn_train_draw(True, (False,)), torch=_bn_weight_grad_torch
+    ),
     "layer_norm": Spec(
         lambda m, p, x, *wb: m.nn.functional.layer_norm(x, p["normalized"], *wb),
         _layer_norm_draw,
