@@ -128,8 +128,10 @@ class BatchNormTrain(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         eps = ctx.eps
-        gx = BatchNormTrainGrad.apply(g, x, weight, eps=eps) if need_x else None
-        gw = BatchNormWeightGrad.apply(g, x, eps=eps) if need_w else None
+        sums = []  # the input-gradient op leaves sum(g * xhat) here, the weight gradient
+        gx = BatchNormTrainGrad.apply(g, x, weight, eps=eps, sums=sums) if need_x else None
+        known = sums[0] if sums else None
+        gw = BatchNormWeightGrad.apply(g, x, eps=eps, known=known) if need_w else None
         gb = R.sum(g, _axes(g.ndim)) if need_b else None
         return gx, gw, gb
 
@@ -137,9 +139,10 @@ class BatchNormTrain(Function):
 @register("batch_norm_train_grad")
 class BatchNormTrainGrad(Function):
     """The input gradient of ``BatchNormTrain``: with ``gy = g * weight`` and per-channel means,
-    ``invstd * (gy - mean(gy) - xhat * mean(gy * xhat))``."""
+    ``invstd * (gy - mean(gy) - xhat * mean(gy * xhat))``. When ``sums`` is a list,
+    ``sum(g * xhat)`` per channel (C,), the weight gradient, is appended to it."""
 
-    def forward(ctx, g, x, weight, eps: float):
+    def forward(ctx, g, x, weight, eps: float, sums: list | None = None):
         ctx.eps = eps
         ctx.save_for_backward(g, x, weight)
         xp = ctx.xp
@@ -148,6 +151,8 @@ class BatchNormTrainGrad(Function):
         n = xc.shape[0] * xc.shape[2]
         g_mean = xp.einsum("ncm->c", g3) / n
         gxc_mean = xp.einsum("ncm,ncm->c", g3, xc) / n
+        if sums is not None:
+            sums.append(gxc_mean * n * invstd)
         # g - mean(g) - xc * invstd^2 * mean(g * xc), then * invstd * weight
         xc *= (invstd * invstd * gxc_mean)[:, None]
         xc += g_mean[:, None]
@@ -168,11 +173,15 @@ class BatchNormTrainGrad(Function):
 
 @register("batch_norm_weight_grad")
 class BatchNormWeightGrad(Function):
-    """The weight gradient of ``BatchNormTrain``: ``sum(g * xhat)`` per channel, shape (C,)."""
+    """The weight gradient of ``BatchNormTrain``: ``sum(g * xhat)`` per channel, shape (C,).
+    ``known`` is that same value when the input-gradient op has just computed it from the same
+    g and x; forward then returns it instead of reading both arrays again."""
 
-    def forward(ctx, g, x, eps: float):
+    def forward(ctx, g, x, eps: float, known=None):
         ctx.eps = eps
         ctx.save_for_backward(g, x)
+        if known is not None:
+            return known
         xp = ctx.xp
         _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)
         return xp.einsum("ncm,ncm->c", _as3(g), xc) * invstd
