@@ -1,6 +1,6 @@
-"""Normalisation and dropout: batch_norm (with running statistics), layer_norm, normalize,
-dropout and its channel-wise variants. Dropout masks are drawn on the host, so a seed gives
-the same mask on every device."""
+"""Normalisation and dropout: batch_norm (fused ops in training, with running statistics),
+layer_norm, normalize, dropout and its channel-wise variants. Dropout masks are drawn on the
+host, so a seed gives the same mask on every device."""
 
 from __future__ import annotations
 
