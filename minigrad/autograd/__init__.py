@@ -1,7 +1,9 @@
-"""Reverse-mode automatic differentiation: the op base class, the engine, grad mode, gradcheck."""
+"""Reverse-mode automatic differentiation: the op base class, the engine, grad mode, gradcheck,
+anomaly mode."""
 
 from __future__ import annotations
 
+from minigrad.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from minigrad.autograd.function import REGISTRY, Function, register, registered_ops
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -53,13 +55,16 @@ __all__ = [
     "GradcheckError",
     "REGISTRY",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "register",
     "registered_ops",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]

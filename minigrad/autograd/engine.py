@@ -5,10 +5,20 @@ consumers have all passed their gradient on. No recursion, so graphs of any dept
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
+from minigrad.autograd import anomaly as A
 from minigrad.autograd import function as F
 from minigrad.autograd.function import Function
+
+_CYCLE_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
 
 
 def _as_tuple(x) -> tuple:
@@ -146,6 +156,11 @@ def run_backward(
     deps = _collect(roots)
     needed = None if accumulate else _needed(roots, deps, inputs)
     ready = [n for n in roots if deps.get(id(n), 0) == 0]
+    if create_graph and accumulate:
+        warnings.warn(_CYCLE_WARNING, UserWarning, stacklevel=3)
+    anomaly = F._anomaly_enabled
+    if anomaly:
+        A.enter_backward()
     prev_mode = F.set_grad_enabled_flag(create_graph)
     try:
         while ready:
@@ -156,7 +171,7 @@ def run_backward(
                 captured[k] = g
             if g is not None and (needed is None or k in needed):
                 _retain(node, g, create_graph)
-                _propagate(node, g, grads, leaf_grads, sum_to, Tensor)
+                _propagate(node, g, grads, leaf_grads, sum_to, Tensor, anomaly)
                 if not retain_graph:
                     node._release()
             for e in node._edges:
@@ -167,6 +182,11 @@ def run_backward(
                         ready.append(e)
     finally:
         F.set_grad_enabled_flag(prev_mode)
+        if anomaly:
+            A.exit_backward()
+    if not retain_graph and not F._released_any:
+        F._released_any = True
+        F._leak_check = not A._leak_warned
 
     if accumulate:
         _accumulate_leaves(leaf_grads, create_graph)
@@ -195,7 +215,7 @@ def _retain(node, g, create_graph):
         t.grad = g if t.grad is None else t.grad + g
 
 
-def _propagate(node, g, grads, leaf_grads, sum_to, Tensor):
+def _propagate(node, g, grads, leaf_grads, sum_to, Tensor, anomaly=False):
     """Run one node's backward and hand each input its gradient, summed to the input's shape."""
     out = type(node).backward(node, g)  # works for methods and PyTorch-style staticmethods
     if not isinstance(out, tuple):
@@ -227,6 +247,8 @@ def _propagate(node, g, grads, leaf_grads, sum_to, Tensor):
                 f"function {node.name()} returned a gradient on {gi._device} for input {i}, "
                 f"which is on {node.device}"
             )
+        if anomaly:
+            A.check_gradient(node, i, gi)
         if isinstance(e, Tensor):
             k = id(e)
             if k in leaf_grads:

@@ -10,6 +10,9 @@ from minigrad.backend import get_xp, host_scalar_type
 
 Tensor = None  # set by minigrad.tensor once the class exists (the two modules need each other)
 _grad_enabled = True  # read on every op; switched by no_grad/enable_grad
+_anomaly_enabled = False  # read on every op; switched by autograd.detect_anomaly
+_released_any = False  # set once a backward has freed a graph
+_leak_check = False  # Tensor addition checks for the accumulated-graph leak while this is True
 
 # name -> callable taking Tensors; primitives register their Function class, composites a function
 REGISTRY: dict[str, Any] = {}
@@ -113,8 +116,10 @@ class Function:
         )
 
     def _release(self) -> None:
-        """Free what was saved for backward (called after backward unless retain_graph)."""
+        """Free what was saved for backward (called after backward unless retain_graph) and
+        mark the node as used up, which the accumulated-graph leak check looks for."""
         d = self.__dict__
+        d["_released"] = True
         if d.get("_saved") is not None:
             d["_saved"] = None
             d["_out"] = None
@@ -169,6 +174,10 @@ class Function:
             if ctx._to_save:
                 ctx._to_save = tuple(array if s is out else s for s in ctx._to_save)
             out = array
+        if _anomaly_enabled:
+            from minigrad.autograd.anomaly import after_forward
+
+            after_forward(cls, ctx, args, out)
         if cls.is_view:  # the output shares memory, so it shares the version counter
             base = args[0]
             counter = base._version
