@@ -9,6 +9,7 @@ from typing import Any
 
 from minigrad import backend, dtypes
 from minigrad.autograd import function as _function
+from minigrad.autograd.anomaly import check_leak
 
 
 class Tensor:
@@ -357,9 +358,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
+        if _function._leak_check:  # True only after a backward freed a graph, until it warns
+            check_leak(self, other)
         return _elementwise.add(self, other)
 
     def __radd__(self, other):
+        if _function._leak_check:
+            check_leak(self, other)
         return _elementwise.add(other, self)
 
     def __sub__(self, other):
@@ -441,6 +446,8 @@ class Tensor:
         return _compare.logical_xor(self, other)
 
     def __iadd__(self, other):
+        if _function._leak_check:
+            check_leak(self, other)
         return self.add_(other)
 
     def __isub__(self, other):
