@@ -60,3 +60,14 @@ def tensor_input(layer: Any, x: Any) -> None:
     if not isinstance(x, Tensor):
         name = layer if isinstance(layer, str) else layer._name()
         raise TypeError(f"{name} expects a minigrad Tensor as input, got {type(x).__name__}")
+
+
+def same_dtype(layer: Any, x: Tensor, weight: Tensor) -> None:
+    """Refuse input whose dtype differs from the layer's weights (as PyTorch does), saying how
+    to convert one side."""
+    if x.dtype != weight.dtype:
+        name = layer._name()
+        raise RuntimeError(
+            f"{name}: input dtype ({x.dtype}) and weight dtype ({weight.dtype}) should be the "
+            f"same; convert the input (e.g. x.float()) or the model (e.g. model.double())"
+        )

@@ -125,6 +125,7 @@ class _ConvNd(Module):
                 f"{self._name()} got input with {c} channels (shape {tuple(shape)}); "
                 f"expected {self.in_channels}"
             )
+        _args.same_dtype(self, input, self.weight)
 
     def _explicit_padding(self) -> tuple[int, ...]:
         """F.pad widths for a non-zero ``padding_mode``: (left, right) pairs, last dim first."""
