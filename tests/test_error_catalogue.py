@@ -28,6 +28,7 @@ DOC = pathlib.Path(__file__).parents[1] / "docs" / "errors.md"
 def device(request, monkeypatch):
     """Both devices; "cuda" is CuPy when there is a GPU, else the strict CPU stand-in."""
     if request.param == "cuda" and not mg.cuda.is_available():
+        monkeypatch.setenv("MINIGRAD_FAKE_CUDA", "1")
         monkeypatch.setattr(backend, "_cuda_module", fakecupy)
     return request.param
 
@@ -90,6 +91,7 @@ def test_document_has_every_required_theme():
 def cuda_ready(monkeypatch):
     """Device "cuda" usable: CuPy when there is a GPU, else the strict CPU stand-in."""
     if not mg.cuda.is_available():
+        monkeypatch.setenv("MINIGRAD_FAKE_CUDA", "1")
         monkeypatch.setattr(backend, "_cuda_module", fakecupy)
 
 
