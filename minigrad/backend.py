@@ -191,10 +191,14 @@ def scatter_add(xp, target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
 
 
-def ignore_overflow(xp):
-    """A context in which NumPy does not warn about overflow to inf (intended, e.g. in a
-    max-shifted softmax of logits near the float32 limit). CuPy never warns."""
-    return np.errstate(over="ignore") if xp is np else contextlib.nullcontext()
+def ignore_float_warnings(xp, *kinds: str):
+    """A context in which NumPy does not warn about the floating-point events ``kinds``
+    ('over', 'invalid', 'divide') that an op produces on purpose, e.g. overflow to inf in a
+    max-shifted softmax near the float32 limit, or the nan of inf - inf and the -inf of log(0)
+    that PyTorch gives silently. CuPy never warns."""
+    if xp is not np:
+        return contextlib.nullcontext()
+    return np.errstate(**{k: "ignore" for k in kinds})
 
 
 def as_strided(xp, array, shape, strides):

@@ -266,13 +266,17 @@ def test_empty_batch_through_batchnorm_in_eval():
     assert bn(mg.zeros(0, 2, 3, 3)).shape == (0, 2, 3, 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch_norm (ops/norm.py) refuses an empty batch in training; PyTorch returns an "
-    "empty output: its 'more than 1 value per channel' check must only fire for exactly one",
-)
 def test_empty_batch_through_batchnorm_in_training():
-    assert nn.BatchNorm2d(2)(mg.zeros(0, 2, 3, 3)).shape == (0, 2, 3, 3)
+    bn = nn.BatchNorm2d(2)
+    x = mg.zeros(0, 2, 3, 3, requires_grad=True)
+    y = bn(x)
+    assert y.shape == (0, 2, 3, 3)
+    # as in PyTorch: running statistics unchanged, the batch counted, zero parameter gradients
+    assert bn.running_mean.tolist() == [0.0, 0.0] and bn.running_var.tolist() == [1.0, 1.0]
+    assert bn.num_batches_tracked.item() == 1
+    y.sum().backward()
+    assert x.grad.shape == (0, 2, 3, 3)
+    assert bn.weight.grad.tolist() == [0.0, 0.0] and bn.bias.grad.tolist() == [0.0, 0.0]
 
 
 def test_batchnorm_training_with_one_value_per_channel():
@@ -317,16 +321,16 @@ def test_cross_entropy_plus_inf_row_is_not_finite(device):
         assert not math.isfinite(F.cross_entropy(logits, mg.tensor([1], device=device)).item())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="log_softmax (ops/reduce.py) gives inf for a row holding +inf where PyTorch gives nan: "
-    "x - max(x) is nan there in PyTorch; minigrad must not replace that nan",
-)
-def test_cross_entropy_plus_inf_row_is_nan_like_torch():
+def test_cross_entropy_plus_inf_row_is_nan_like_torch(device):
+    row = mg.tensor([[float("inf"), 0.0, 0.0]], device=device)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        loss = F.cross_entropy(mg.tensor([[float("inf"), 0.0, 0.0]]), mg.tensor([1]))
-    assert math.isnan(loss.item())
+        warnings.simplefilter("error")  # silent, as in PyTorch
+        loss = F.cross_entropy(row, mg.tensor([1], device=device))
+        assert math.isnan(loss.item())
+        assert all(math.isnan(v) for v in row.log_softmax(1).tolist()[0])
+        assert all(math.isnan(v) for v in row.softmax(1).tolist()[0])
+        assert row.logsumexp(1).item() == math.inf
+        assert mg.full((1, 3), -math.inf, device=device).logsumexp(1).item() == -math.inf
 
 
 def test_cross_entropy_empty_batch(device):

@@ -289,6 +289,25 @@ def test_in_place_operations_write_into_the_array() -> None:
     assert_device_equal(y, [4, 4, 4])
 
 
+def test_floating_point_events_are_silent_as_in_cupy() -> None:
+    import warnings
+
+    x = cp.asarray([0.0, 1.0, np.inf], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy would warn about each of these
+        logs = cp.log(x)
+        quotient = x / 0
+        difference = x - x
+        big = cp.exp(x * np.float32(1e30))
+        y = x.copy()
+        y /= 0
+    assert_device_equal(logs, [-np.inf, 0, np.inf])
+    assert_device_equal(quotient, [np.nan, np.inf, np.inf])
+    assert_device_equal(difference, [0, 0, np.nan])
+    assert_device_equal(big, [1, np.inf, np.inf])
+    assert_device_equal(y, [np.nan, np.inf, np.inf])
+
+
 def test_stride_tricks_give_views() -> None:
     x = cp.zeros(6)
     strided = cp.lib.stride_tricks.as_strided(x, shape=(3,), strides=(16,))

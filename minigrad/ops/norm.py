@@ -229,11 +229,18 @@ def batch_norm(
         raise TypeError(f"batch_norm(): eps must be a number, got {eps!r}")
     if training:
         n = input._data.size // max(c, 1)
-        if n <= 1:
+        if n == 1:  # an empty batch is fine (an empty output), as in PyTorch
             raise ValueError(
                 f"batch_norm(): expected more than 1 value per channel when training, got input "
                 f"of shape {tuple(input.shape)}"
             )
+        if n == 0:  # nothing to normalise: an empty output, running statistics unchanged
+            out = input
+            if weight is not None:
+                out = out * _per_channel(weight.to(input.dtype), input.ndim)
+            if bias is not None:
+                out = out + _per_channel(bias.to(input.dtype), input.ndim)
+            return out if out is not input else input * 1
         track = running_mean is not None or running_var is not None
         stats = [] if track else None
         w, b = (None if t is None else t.to(input.dtype) for t in (weight, bias))

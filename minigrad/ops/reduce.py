@@ -351,11 +351,16 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 # ---------------------------------------------------------------- logsumexp, softmax
 
 
-def _shifted(xp, a, axis):
-    """``a - max(a)`` along ``axis``, with an all -inf slice shifted by 0 instead of nan."""
+def _shifted(xp, a, axis, finite_shift: bool = True):
+    """``a - max(a)`` along ``axis``. With ``finite_shift`` a slice whose maximum is infinite
+    is shifted by 0 instead (logsumexp is then +inf or -inf, as in PyTorch); without it the
+    shift is the maximum itself, so a slice holding +inf becomes nan, as PyTorch's softmax and
+    log_softmax give (an all -inf slice is nan either way)."""
     m = xp.max(a, axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
-    with backend.ignore_overflow(xp):  # a - m may overflow to -inf: exp() of it is 0 anyway
+    if finite_shift:
+        m = xp.where(xp.isfinite(m), m, 0)
+    # a - m may overflow to -inf (exp() of it is 0 anyway); inf - inf is the intended nan
+    with backend.ignore_float_warnings(xp, "over", "invalid"):
         return a - m, m
 
 
@@ -365,7 +370,8 @@ class LogSumExp(Function):
         xp = ctx.xp
         ctx.in_shape, ctx.axes = a.shape, axes
         s, m = _shifted(xp, a, axes)
-        out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
+        with backend.ignore_float_warnings(xp, "divide"):  # an all -inf slice gives -inf
+            out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
         ctx.save_for_backward(a, out)
@@ -387,7 +393,7 @@ class Softmax(Function):
     def forward(ctx, a, dim):
         xp = ctx.xp
         ctx.dim = dim
-        s, _ = _shifted(xp, a, dim)
+        s, _ = _shifted(xp, a, dim, finite_shift=False)
         e = xp.exp(s)
         e /= xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(e)
@@ -403,7 +409,7 @@ class LogSoftmax(Function):
     def forward(ctx, a, dim):
         xp = ctx.xp
         ctx.dim = dim
-        s, _ = _shifted(xp, a, dim)
+        s, _ = _shifted(xp, a, dim, finite_shift=False)
         out = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         return out
