@@ -98,3 +98,43 @@ def test_env_var_chooses_default_device(monkeypatch):
     with pytest.raises(ValueError, match="unknown device 'gpu'"):
         backend.default_device()
     monkeypatch.setattr(backend, "_default_device", None)
+
+
+_FAULTS = """
+import resource, sys
+import minigrad as mg
+from minigrad import backend
+xp = backend.host
+for _ in range(3):  # warm up: the heap grows to hold the arrays once
+    arrays = [xp.ones((1 << 21,), dtype=xp.float32) for _ in range(4)]  # 4 x 8 MiB
+    del arrays
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    arrays = [xp.ones((1 << 21,), dtype=xp.float32) for _ in range(4)]
+    del arrays
+print(backend.KEEPS_FREED_MEMORY, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_freed_arrays_are_reused_without_page_faults():
+    """Large arrays freed by one op come back to the next without fresh pages (a page fault per
+    4 KiB otherwise); MINIGRAD_KEEP_FREED_MEMORY=0 leaves malloc alone."""
+    import os
+    import subprocess
+
+    def faults(env_value):
+        env = dict(os.environ, MINIGRAD_KEEP_FREED_MEMORY=env_value)
+        out = subprocess.run(
+            [sys.executable, "-c", _FAULTS], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
+        return out[0] == "True", int(out[1])
+
+    kept, with_reuse = faults("1")
+    if not kept:
+        pytest.skip("this C library has no glibc mallopt")
+    off, without = faults("0")
+    assert not off
+    pages = 20 * 4 * (8 << 20) // 4096  # what fresh pages would cost
+    assert with_reuse < pages // 50, (with_reuse, pages)
+    assert without > pages // 8, (without, pages)  # the default does fault: the test can fail
