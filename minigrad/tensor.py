@@ -27,6 +27,8 @@ class Tensor:
         "grad_fn",
         "_version",
         "_base",
+        "_view_fn",  # set on views only (when _base is not None): see Function.apply
+        "_view_version",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to our reflected operators
@@ -126,8 +128,9 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """The same array, detached from the graph (changes to it are not tracked)."""
-        return Tensor._make(self._data, self._device, False, None, self._version, None)
+        """The same array, detached from the graph. Changes made through it are not tracked,
+        not even by the version counter (as in PyTorch): backward then uses the new values."""
+        return Tensor._make(self._data, self._device, False, None, None, None)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -187,7 +190,8 @@ class Tensor:
             grads = run_backward([self], [gradient], retain_graph, create_graph, inputs, True)
             for t, g in zip(inputs, grads):
                 if g is not None:
-                    g = g if create_graph else g.detach()
+                    if not create_graph:  # a copy: .grad is added into in place later
+                        g = t._wrap(g._data.copy())
                     t.grad = g if t.grad is None else t.grad + g
             return
         run_backward([self], [gradient], retain_graph, create_graph)

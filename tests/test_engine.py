@@ -60,6 +60,31 @@ def test_two_leaves_never_share_a_gradient_array():
     assert b.grad.item() == 1.0
 
 
+def test_grad_never_aliases_the_gradient_the_caller_passed():
+    """Accumulating into .grad must not write into the caller's gradient= tensor."""
+    for make in (lambda x: x + 1, lambda x: x, lambda x: x.reshape(2, 1).reshape(2)):
+        x = mg.zeros(2, requires_grad=True)
+        g = mg.ones(2)
+        for _ in range(3):
+            make(x).backward(g)
+        assert x.grad.tolist() == [3.0, 3.0]
+        assert g.tolist() == [1.0, 1.0]
+    x = mg.zeros(2, requires_grad=True)
+    g = mg.ones(2)
+    x.backward(g, inputs=[x])
+    (x + 1).backward(g)
+    assert x.grad.tolist() == [2.0, 2.0] and g.tolist() == [1.0, 1.0]
+
+
+def test_retained_grad_does_not_alias_a_leaf_grad():
+    x = mg.zeros(2, requires_grad=True)
+    h = x + 0
+    h.retain_grad()
+    (h * 2).sum().backward()
+    x.grad.zero_()
+    assert h.grad.tolist() == [2.0, 2.0]  # as in PyTorch: zeroing x.grad leaves h.grad
+
+
 def test_non_leaf_gets_grad_only_with_retain_grad():
     x = leaf([1.0, 2.0])
     h = x * 2
@@ -247,6 +272,99 @@ def test_inplace_bumps_version_and_views_share_it():
     v.add_(1)
     assert x._version[0] == 1 and v._version is x._version
     np.testing.assert_array_equal(x.numpy(), [0.0, 1.0, 1.0])
+
+
+def _grads_in_both(torch, build):
+    """``build(m, x)`` in minigrad and in PyTorch; the gradients of the sum of its result."""
+    out = []
+    for m in (mg, torch):
+        x = m.tensor([1.0, 2.0, 3.0, 4.0], dtype=m.float64, requires_grad=True)
+        (g,) = (mg.autograd if m is mg else torch.autograd).grad(build(m, x).sum(), x)
+        out.append(g.tolist())
+    return out
+
+
+VIEW_PROGRAMS = {
+    # the base changes in place after a view was taken: the view follows the new values
+    "base changed after slicing": lambda m, x: _then(h := x * 2, v := h[0:2], h.mul_(x), v),
+    "base assigned after view()": lambda m, x: _then(
+        h := x * 2, v := h.view(2, 2), h.__setitem__(0, x[0] * 10), v
+    ),
+    "base changed after transpose": lambda m, x: _then(
+        h := (x * 1).reshape(2, 2), t := h.T, h.add_(x.reshape(2, 2) ** 2), t * x.reshape(2, 2)
+    ),
+    # in place through a view: the base takes the change
+    "h[0] += 1": lambda m, x: _then(h := x * 2, h.__setitem__(0, h[0] + x[1]), h * x),
+    "augmented assignment on a slice": lambda m, x: _augment(x * 2, x),
+    "mul_ on a slice": lambda m, x: _then(h := x * 2, h[1:].mul_(x[1:]), h * x),
+    "add_ into a slice of a constant": lambda m, x: _then(
+        a := m.zeros(4, dtype=m.float64), a[1:].add_(x[1:] * x[:3]), a
+    ),
+    "view of a view": lambda m, x: _then(
+        h := x * 2, v := h[1:], w := v[1:], w.mul_(x[3]), h * v.sum()
+    ),
+    "column of a matrix": lambda m, x: _then(
+        h := (x * 1).reshape(2, 2) + 0, h[:, 1].mul_(x[:2]), h * h
+    ),
+}
+
+
+def _then(*steps):
+    return steps[-1]
+
+
+def _augment(h, x):
+    h[1:3] *= x[:2]
+    return h * x
+
+
+@pytest.mark.parametrize("name", list(VIEW_PROGRAMS))
+def test_inplace_changes_and_views_give_pytorchs_gradients(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _grads_in_both(torch, VIEW_PROGRAMS[name])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_inplace_through_a_view_of_a_leaf_or_a_no_grad_view_is_refused():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0:1].add_(1)
+    h = x * 1
+    with mg.no_grad():
+        v = h[0:1]
+    with pytest.raises(RuntimeError, match="view created in no_grad mode"):
+        v.mul_(2)
+
+
+def test_writing_into_an_expanded_view_is_refused():
+    x = mg.ones(3).expand(2, 3)
+    for write in (lambda: x.add_(1), lambda: x.fill_(0), lambda: x.__setitem__(0, 1.0)):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            write()
+    y = mg.ones(3).expand(1, 3)  # nothing repeated: writable, as in PyTorch
+    y.add_(1)
+    assert y.tolist() == [[2.0, 2.0, 2.0]]
+
+
+def test_data_is_not_tracked_by_the_version_counter():
+    x = leaf([1.0, 2.0])
+    a = x * 1
+    y = a * a
+    a.data.mul_(2)  # as in PyTorch: invisible to autograd, backward uses the new values
+    y.sum().backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_view_never_copies_and_reshape_of_a_copy_is_not_a_view():
+    t = mg.arange(6.0).reshape(2, 3).T
+    with pytest.raises(RuntimeError, match=r"view size is not compatible.*Use \.reshape"):
+        t.view(6)
+    flat = t.reshape(6)  # a copy: changing it leaves t alone, as in PyTorch
+    flat.add_(1)
+    assert t.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    v = mg.arange(6.0).view(2, 3)
+    v.view(-1)[0] = 7.0
+    assert v[0, 0].item() == 7.0
 
 
 def test_setitem_with_integer_array_and_mask():

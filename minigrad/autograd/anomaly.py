@@ -72,7 +72,7 @@ def creation_site() -> str:
     return f"{os.path.basename(path)}:{line}: {code}" if code else f"{path}:{line}"
 
 
-def _bad_kind(xp, array) -> str | None:
+def bad_kind(xp, array) -> str | None:
     """``None`` when a float array is all finite (or the array is not float), else nan/inf."""
     if array.dtype.kind not in "fc" or bool(xp.isfinite(array).all()):
         return None
@@ -88,19 +88,32 @@ def after_forward(cls, ctx, args, out) -> None:
     if _in_backward:  # gradients are checked where the backward node returns them
         ctx._anomaly_site = creation_site()
         return
-    kind = _bad_kind(ctx.xp, out)
+    kind = bad_kind(ctx.xp, out)
     if kind is not None:
         site = creation_site()
         note = ""
         from minigrad.tensor import Tensor
 
-        if any(isinstance(a, Tensor) and _bad_kind(ctx.xp, a._data) for a in args):
+        if any(isinstance(a, Tensor) and bad_kind(ctx.xp, a._data) for a in args):
             note = "; its inputs were already non-finite"
         raise RuntimeError(
             f"anomaly: {cls.__name__} produced {kind} in its output of shape "
             f"{tuple(out.shape)} (created at {site}){note}"
         )
     ctx._anomaly_site = creation_site()
+
+
+def after_inplace(op: str, t, was_bad: bool) -> None:
+    """Called by the in-place ops that write outside autograd (under no_grad, or on tensors
+    that need no gradient): raise if the change left ``t`` with NaN or Inf."""
+    kind = bad_kind(t.xp, t._data)
+    if kind is None:
+        return
+    note = "; the tensor was already non-finite before it" if was_bad else ""
+    raise RuntimeError(
+        f"anomaly: {op} produced {kind} in its output of shape {tuple(t.shape)} "
+        f"(created at {creation_site()}){note}"
+    )
 
 
 def enter_backward() -> None:
@@ -115,7 +128,7 @@ def exit_backward() -> None:
 
 def check_gradient(node, i: int, grad) -> None:
     """Called by the engine in anomaly mode for each gradient a node's backward returns."""
-    kind = _bad_kind(node.xp, grad._data)
+    kind = bad_kind(node.xp, grad._data)
     if kind is None:
         return
     site = node.__dict__.get("_anomaly_site")

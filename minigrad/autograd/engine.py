@@ -127,6 +127,9 @@ def run_backward(
     from minigrad.tensor import Tensor
 
     outputs = list(outputs)
+    for t in (*outputs, *(inputs or ())):
+        if isinstance(t, Tensor) and t._base is not None and t._view_version != t._version[0]:
+            F.refresh_view(t)  # a view whose base changed in place: rebuild its node first
     roots_g = _root_grads(outputs, list(grad_outputs), create_graph)
     accumulate = inputs is None
     captured: dict[int, object] = {}
@@ -189,7 +192,10 @@ def run_backward(
         F._leak_check = not A._leak_warned
 
     if accumulate:
-        _accumulate_leaves(leaf_grads, create_graph)
+        # arrays the caller passed as gradient= must not become (and later be added into as)
+        # a leaf's .grad: treat them as already handed out, so a leaf gets a copy
+        given = {id(_owner(g._data)) for g, user in zip(roots_g, grad_outputs) if user is not None}
+        _accumulate_leaves(leaf_grads, create_graph, given)
         return None
     result = []
     for i, t in enumerate(inputs):
@@ -211,7 +217,8 @@ def _retain(node, g, create_graph):
         return
     t = ref()
     if t is not None:
-        g = g if create_graph else g.detach()
+        # the same gradient flows on to the inputs, maybe into a leaf's .grad: keep a copy
+        g = g if create_graph else F._make(g._data.copy(), g._device, False, None, [0], None)
         t.grad = g if t.grad is None else t.grad + g
 
 
@@ -283,13 +290,18 @@ def _writable(array) -> bool:
     return array.size <= 1 or 0 not in array.strides
 
 
-def _accumulate_leaves(leaf_grads, create_graph):
+def _owner(array):
+    """The array that owns ``array``'s memory (itself, or the base of a view)."""
+    return array if array.base is None else array.base
+
+
+def _accumulate_leaves(leaf_grads, create_graph, given: set):
     """Write gradients into ``.grad``: in place when a gradient is already there (as PyTorch
     does); a new gradient is copied if it is read-only or shares memory with one handed to
-    another leaf in this pass, so no two ``.grad`` ever alias."""
+    another leaf in this pass or with an array in ``given`` (ids of owners), so no two
+    ``.grad`` ever alias, nor alias the caller's arrays."""
     from minigrad.tensor import Tensor
 
-    given = set()
     for leaf, g in leaf_grads.values():
         old = leaf.grad
         if create_graph:
@@ -304,7 +316,7 @@ def _accumulate_leaves(leaf_grads, create_graph):
             else:
                 leaf.grad = (old + g).detach()
             continue
-        root = arr if arr.base is None else arr.base
+        root = _owner(arr)
         if id(root) in given or not _writable(arr):
             arr = arr.copy()
             root = arr

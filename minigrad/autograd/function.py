@@ -147,6 +147,8 @@ class Function:
         track = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._base is not None and a._view_version != a._version[0]:
+                    refresh_view(a)  # its base changed in place since its node was made
                 d = a._device
                 if dev is None:
                     dev = d
@@ -178,19 +180,32 @@ class Function:
             from minigrad.autograd.anomaly import after_forward
 
             after_forward(cls, ctx, args, out)
-        if cls.is_view:  # the output shares memory, so it shares the version counter
-            base = args[0]
-            counter = base._version
-            if base._base is not None:
-                base = base._base
+        base = None
+        if cls.is_view and "_copied" not in ctx.__dict__:
+            # the output shares memory, so it shares the version counter; it remembers its
+            # root base and the view ops that lead there, to rebuild its node after an
+            # in-place change of the base (None: made without grad, never rebuilt)
+            src = args[0]
+            counter = src._version
+            base = src._base
+            if base is None:
+                base = src
+                chain = ((cls, kwargs),) if _grad_enabled else None
+            else:
+                chain = src._view_fn
+                chain = chain + ((cls, kwargs),) if chain is not None and _grad_enabled else None
         else:
             counter = [0]
-            base = None
         if cls.changes_device:
             dev = ctx.out_device
         if not track or "_non_differentiable" in ctx.__dict__:
-            return _make(out, dev, False, None, counter, base)
-        return ctx._link(args, arrays, out, counter, base, dev)
+            t = _make(out, dev, False, None, counter, base)
+        else:
+            t = ctx._link(args, arrays, out, counter, base, dev)
+        if base is not None:
+            t._view_fn = chain
+            t._view_version = counter[0]
+        return t
 
     def _link(self, args, arrays, out, counter, base, out_device):
         """Turn the op into a graph node: edges to its inputs, saved tensors, the output."""
@@ -260,6 +275,39 @@ def _make(array, device, requires_grad, grad_fn, version, base):
     t._version = version
     t._base = base
     return t
+
+
+def refresh_view(v) -> None:
+    """Rebuild the graph node of the view ``v`` from its base's current node, after the base
+    (or another view of it) was changed in place: the view's values changed with the base, so
+    its gradient must flow through the base's new node, as in PyTorch."""
+    global _grad_enabled
+    v._view_version = v._version[0]
+    chain = v._view_fn
+    if chain is None:
+        return
+    prev, _grad_enabled = _grad_enabled, True
+    try:
+        t = v._base
+        for cls, kwargs in chain:
+            t = cls.apply(t, **kwargs)
+    finally:
+        _grad_enabled = prev
+    v.grad_fn = t.grad_fn
+    v._requires_grad = t._requires_grad
+
+
+def view_of(xp, array, chain):
+    """Replay the view ops ``chain`` on a raw array: the same view of it."""
+    ctx = _new(_Scratch)
+    ctx.xp = xp
+    for cls, kwargs in chain:
+        array = cls.forward(ctx, array, **kwargs)
+    return array
+
+
+class _Scratch:
+    """A throwaway context for replaying a view op's forward on an array."""
 
 
 def is_grad_enabled() -> bool:

@@ -20,7 +20,9 @@ from minigrad.tensor import Tensor
 def _tracked(t: Tensor, *others) -> bool:
     if not F._grad_enabled:
         return False
-    return t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    if t._requires_grad or (t._base is not None and t._base._requires_grad):
+        return True
+    return any(isinstance(o, Tensor) and o._requires_grad for o in others)
 
 
 def _check_rebase(t: Tensor, op: str) -> None:
@@ -29,32 +31,121 @@ def _check_rebase(t: Tensor, op: str) -> None:
             f"a leaf Variable that requires grad is being used in an in-place operation "
             f"({op}). Wrap the update in `with minigrad.no_grad():`, or use an out-of-place op."
         )
-    if t._base is not None:
+    base = t._base
+    if base is None:
+        return
+    if base.grad_fn is None and base._requires_grad:
         raise RuntimeError(
-            f"{op}: in-place changes to a view (a slice, reshape or transpose of another "
-            "tensor) are not tracked by autograd here; change the base tensor, use index "
-            "assignment on it (base[i] = v), or use out-of-place ops"
+            f"a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({op}). Wrap the update in `with minigrad.no_grad():`, or change a "
+            "clone of it."
+        )
+    if t._view_fn is None:
+        raise RuntimeError(
+            f"{op}: a view created in no_grad mode is being modified in place with grad mode "
+            "on, so autograd cannot follow the change; create the view with grad mode on, or "
+            "make the change under no_grad()"
         )
 
 
 def _rebase(t: Tensor, op: str, compute) -> Tensor:
     """Run ``compute(old_value)`` out of place, write the result into ``t``, adopt its node."""
     _check_rebase(t, op)
+    if t._base is not None:
+        return _rebase_view(t, compute)
     old = Tensor._make(t._data, t._device, t._requires_grad, t.grad_fn, [t._version[0]], None)
     out = compute(old)
-    node = out.grad_fn
-    saved = node.__dict__.get("_saved") if node is not None else None
-    if saved and any(s is old for s in saved):
-        old._data = t._data.copy()  # the node needs the value from before the change
+    _keep_old_value(out, old, t)
     t._data[...] = out._data
-    t.grad_fn = node
+    t.grad_fn = out.grad_fn
     t._requires_grad = out._requires_grad
     t._version[0] += 1
     return t
 
 
+def _keep_old_value(out: Tensor, old: Tensor, t: Tensor) -> None:
+    """If ``out``'s node saved ``old`` (which shares ``t``'s array), give it the value from
+    before the change."""
+    node = out.grad_fn
+    saved = node.__dict__.get("_saved") if node is not None else None
+    if saved and any(s is old for s in saved):
+        old._data = t._data.copy()
+
+
+def _rebase_view(t: Tensor, compute) -> Tensor:
+    """An in-place change through a view: the base takes a node that writes the new values into
+    the view's region (a copy of it, in its backward, for every other element), and the view and
+    every other view of the base then rebuild their nodes from it, as in PyTorch."""
+    base = t._base
+    if t._view_version != t._version[0]:
+        F.refresh_view(t)
+    old = Tensor._make(t._data, t._device, t._requires_grad, t.grad_fn, [t._version[0]], None)
+    out = compute(old)
+    _keep_old_value(out, old, t)
+    whole = Tensor._make(
+        base._data, base._device, base._requires_grad, base.grad_fn, [base._version[0]], None
+    )
+    new = ViewWrite.apply(whole, out, chain=t._view_fn, in_place=True)
+    base.grad_fn = new.grad_fn
+    base._requires_grad = new._requires_grad
+    base._version[0] += 1  # shared with every view of it
+    F.refresh_view(t)
+    return t
+
+
+@register("view_write")
+class ViewWrite(Function):
+    """``a`` with ``v`` written into the view of ``a`` that ``chain`` selects (view ops with
+    their options, applied in turn): the node an in-place change through a view leaves on its
+    base. With ``in_place`` the values are written into ``a``'s own array."""
+
+    def forward(ctx, a, v, chain, in_place=False):
+        ctx.chain = chain
+        out = a if in_place else a.copy()
+        F.view_of(ctx.xp, out, chain)[...] = v
+        return out
+
+    def backward(ctx, g):
+        na, nv = ctx.needs_input_grad
+        ga = ViewWrite.apply(g, E.scalar_tensor(0, g), chain=ctx.chain) if na else None
+        gv = None
+        if nv:
+            gv = g
+            for cls, kwargs in ctx.chain:
+                gv = cls.apply(gv, **kwargs)
+        return ga, gv
+
+
+def _write(t: Tensor, op: str, write) -> Tensor:
+    """Change ``t``'s array outside autograd with ``write()`` and bump its version; in anomaly
+    mode, an in-place op that leaves the tensor non-finite raises, naming it."""
+    if not F._anomaly_enabled:
+        write()
+        t._version[0] += 1
+        return t
+    from minigrad.autograd import anomaly
+
+    was_bad = anomaly.bad_kind(t.xp, t._data) is not None
+    write()
+    t._version[0] += 1
+    anomaly.after_inplace(op, t, was_bad)
+    return t
+
+
+def _check_writable(t: Tensor, op: str) -> None:
+    """Refuse writing into a broadcast view (``expand``), where several elements are one."""
+    a = t._data
+    if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor "
+            f"(shape {tuple(a.shape)}, expanded from a smaller one) refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _operand(t: Tensor, other, op: str) -> Tensor:
     """``other`` as a tensor that can be written into ``t`` (same dtype, broadcastable)."""
+    _check_writable(t, op)
     o = E.as_tensor(other, t)
     if o._device is not t._device:
         raise RuntimeError(
@@ -91,18 +182,14 @@ def add_(t: Tensor, other, alpha=1) -> Tensor:
     o = _operand(t, other if alpha == 1 else E.mul(other, alpha), "add_")
     if _tracked(t, o):
         return _rebase(t, "add_", lambda old: E.add(old, o))
-    t.xp.add(t._data, o._data, out=t._data)
-    t._version[0] += 1
-    return t
+    return _write(t, "add_", lambda: t.xp.add(t._data, o._data, out=t._data))
 
 
 def mul_(t: Tensor, other) -> Tensor:
     o = _operand(t, other, "mul_")
     if _tracked(t, o):
         return _rebase(t, "mul_", lambda old: E.mul(old, o))
-    t.xp.multiply(t._data, o._data, out=t._data)
-    t._version[0] += 1
-    return t
+    return _write(t, "mul_", lambda: t.xp.multiply(t._data, o._data, out=t._data))
 
 
 def div_(t: Tensor, other) -> Tensor:
@@ -113,17 +200,19 @@ def div_(t: Tensor, other) -> Tensor:
         )
     if _tracked(t, o):
         return _rebase(t, "div_", lambda old: E.div(old, o))
-    t.xp.divide(t._data, o._data, out=t._data)
-    t._version[0] += 1
-    return t
+
+    def divide():
+        with backend.ignore_float_warnings(t.xp, "divide", "invalid"):  # x/0: silent, as PyTorch
+            t.xp.divide(t._data, o._data, out=t._data)
+
+    return _write(t, "div_", divide)
 
 
 def clamp_(t: Tensor, min=None, max=None) -> Tensor:
+    _check_writable(t, "clamp_")
     if _tracked(t):
         return _rebase(t, "clamp_", lambda old: E.clamp(old, min, max))
-    t.xp.clip(t._data, min, max, out=t._data)
-    t._version[0] += 1
-    return t
+    return _write(t, "clamp_", lambda: t.xp.clip(t._data, min, max, out=t._data))
 
 
 def _everywhere(t: Tensor) -> Tensor:
@@ -131,6 +220,7 @@ def _everywhere(t: Tensor) -> Tensor:
 
 
 def fill_(t: Tensor, value) -> Tensor:
+    _check_writable(t, "fill_")
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(
             f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
@@ -139,14 +229,15 @@ def fill_(t: Tensor, value) -> Tensor:
     if _tracked(t, value):
         v = _operand(t, value, "fill_")
         return _rebase(t, "fill_", lambda old: E.where(_everywhere(t), v, old))
-    t._data.fill(value.item() if isinstance(value, Tensor) else value)
-    t._version[0] += 1
-    return t
+    return _write(
+        t, "fill_", lambda: t._data.fill(value.item() if isinstance(value, Tensor) else value)
+    )
 
 
 def copy_(t: Tensor, src) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
+    _check_writable(t, "copy_")
     if src._device is not t._device:
         from minigrad.ops.movement import to_device
 
@@ -157,13 +248,12 @@ def copy_(t: Tensor, src) -> Tensor:
         E.check_broadcast("copy_", t.shape, src.shape)
     if _tracked(t, src):
         return _rebase(t, "copy_", lambda old: E.where(_everywhere(t), src, old))
-    t._data[...] = src._data
-    t._version[0] += 1
-    return t
+    return _write(t, "copy_", lambda: t._data.__setitem__(Ellipsis, src._data))
 
 
 def copy_random_(t: Tensor, kind: str, a: float, b: float) -> Tensor:
     """Fill with random numbers drawn on the host (the same numbers on every device)."""
+    _check_writable(t, f"{kind}_")
     rng = backend.rng()
     if kind == "uniform":
         host = rng.uniform(a, b, size=t.shape)
@@ -207,6 +297,7 @@ class IndexPut(Function):
 
 
 def setitem(t: Tensor, key, value) -> None:
+    _check_writable(t, "index assignment")
     key, _ = index_key(t, key)
     if isinstance(value, Tensor):
         v = value
@@ -223,5 +314,4 @@ def setitem(t: Tensor, key, value) -> None:
     if _tracked(t, v):
         _rebase(t, "index assignment", lambda old: IndexPut.apply(old, v, key=key))
         return
-    t._data[key] = v._data
-    t._version[0] += 1
+    _write(t, "index assignment", lambda: t._data.__setitem__(key, v._data))

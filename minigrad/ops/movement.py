@@ -69,7 +69,10 @@ class Reshape(Function):
 
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
-        return a.reshape(shape)
+        out = a.reshape(shape)
+        if not a.flags.c_contiguous and not ctx.xp.may_share_memory(a, out):
+            ctx._copied = True  # the strides did not allow a view: a copy, not a view
+        return out
 
     def backward(ctx, g):
         return Reshape.apply(g, shape=ctx.in_shape)
@@ -82,7 +85,17 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return Reshape.apply(x, shape=shape)
 
 
-view = reshape
+def view(x: Tensor, *shape) -> Tensor:
+    """``reshape`` that never copies: a tensor whose strides do not allow the new shape as a
+    view is refused, as in PyTorch."""
+    out = reshape(x, *shape)
+    if out is not x and out._base is None and x._data.size:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces): shape {list(x.shape)} to "
+            f"{list(out.shape)}. Use .reshape(...) instead."
+        )
+    return out
 
 
 @register("permute")
@@ -121,6 +134,8 @@ class Expand(Function):
 
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
+        if math.prod(shape) == a.size:  # only new leading 1s: a writable view, as in PyTorch
+            return a.reshape(shape)
         return ctx.xp.broadcast_to(a, shape)
 
     def backward(ctx, g):
