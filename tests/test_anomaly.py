@@ -135,3 +135,99 @@ def test_decorator_form():
 def test_bad_mode_argument_is_rejected():
     with pytest.raises(TypeError, match="mode must be a bool, got 'yes'"):
         mg.autograd.set_detect_anomaly("yes")
+
+
+# ---------------------------------------------------------------------- in-place ops
+# An in-place op on a tensor that autograd tracks runs the out-of-place op, which is checked like
+# any other; one outside autograd (a plain tensor, no_grad, an optimizer update) writes straight
+# into the array, and its result is checked too, naming the in-place op.
+
+
+def test_inplace_division_by_zero_names_div_and_the_line(device):
+    x = mg.tensor([1.0, 2.0], device=device)
+    with mg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError) as info:
+            x.div_(0.0)  # the line the message must point at
+    msg = str(info.value)
+    assert msg.startswith("anomaly: div_ produced inf in its output of shape (2,) (created at ")
+    assert "test_anomaly.py:" in msg and "x.div_(0.0)  # the line the message" in msg
+
+
+def test_inplace_zero_by_zero_is_reported_as_nan(device):
+    with mg.autograd.detect_anomaly(), np.errstate(all="ignore"):
+        with pytest.raises(RuntimeError, match=r"^anomaly: div_ produced nan .* shape \(2,\)"):
+            mg.tensor([1.0, 0.0], device=device).div_(0.0)
+
+
+def test_index_assignment_of_nan_is_reported(device):
+    z = mg.zeros(2, device=device)
+    with mg.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError) as info:
+            z[0] = float("nan")
+    msg = str(info.value)
+    assert msg.startswith("anomaly: ") and "produced nan in its output of shape (2,)" in msg
+    assert 'z[0] = float("nan")' in msg
+
+
+def test_optimizer_update_that_overflows_names_add_and_the_step(device):
+    # the gradient and -lr * gradient are finite; only the in-place sum w + 1e308 overflows
+    w = mg.tensor([1e308, 1.0], dtype=mg.float64, device=device, requires_grad=True)
+    w.grad = mg.tensor([-1e308, 0.0], dtype=mg.float64, device=device)
+    opt = mg.optim.SGD([w], lr=1.0)
+    with mg.autograd.detect_anomaly(), np.errstate(over="ignore"):
+        with pytest.raises(RuntimeError) as info:
+            opt.step()
+    msg = str(info.value)
+    assert msg.startswith("anomaly: add_ produced inf in its output of shape (2,) (created at ")
+    assert "opt.step()" in msg
+
+
+def test_inplace_under_no_grad_is_checked(device):
+    w = mg.tensor([1e200, 2.0], dtype=mg.float64, device=device, requires_grad=True)
+    with mg.autograd.detect_anomaly(), mg.no_grad(), np.errstate(over="ignore"):
+        with pytest.raises(RuntimeError, match=r"^anomaly: mul_ produced inf .*shape \(2,\)"):
+            w.mul_(1e200)
+
+
+@pytest.mark.parametrize(
+    "op,write,kind",
+    [
+        ("fill_", lambda z, nan: z.fill_(float("inf")), "inf"),
+        ("copy_", lambda z, nan: z.copy_(nan), "nan"),
+        ("clamp_", lambda z, nan: z.clamp_(min=float("nan")), "nan"),
+    ],
+)
+def test_other_inplace_writes_are_checked(device, op, write, kind):
+    z = mg.zeros(2, device=device)
+    nan = mg.tensor([float("nan"), 0.0], device=device)  # made before anomaly mode is on
+    with mg.autograd.detect_anomaly(), pytest.raises(RuntimeError) as info:
+        write(z, nan)
+    assert str(info.value).startswith(f"anomaly: {op} produced {kind} in its output of shape (2,)")
+
+
+def test_inplace_op_tracked_by_autograd_is_checked(device):
+    x = leaf([1.0, 2.0], device) * 1.0
+    with mg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match=r"^anomaly: (Div|div_) produced inf .*\(2,\)"):
+            x.div_(0.0)
+
+
+def test_finite_and_integer_inplace_ops_pass_in_anomaly_mode(device):
+    w = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    w.grad = mg.tensor([0.5, -0.5], device=device)
+    z = mg.tensor([4.0, 6.0], device=device)
+    n = mg.tensor([1, 2], device=device)
+    with mg.autograd.detect_anomaly():
+        z.div_(2.0).add_(1.0)
+        z[1] = -1.0
+        n.mul_(0)
+        mg.optim.SGD([w], lr=1.0, momentum=0.9).step()
+    assert z.tolist() == [3.0, -1.0] and n.tolist() == [0, 0] and w.tolist() == [0.5, 2.5]
+
+
+def test_non_finite_inplace_results_pass_silently_when_off(device):
+    x = mg.tensor([1.0, 0.0], device=device)
+    with np.errstate(all="ignore"):
+        x.div_(0.0)
+    x[1] = float("nan")
+    assert math.isinf(x.tolist()[0]) and math.isnan(x.tolist()[1])

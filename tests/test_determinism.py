@@ -1,7 +1,15 @@
 """Same seed, same numbers: initial weights, dropout masks, DataLoader order and the weights after
-a few training steps, run to run in one process and between devices "cpu" and "cuda"."""
+a few training steps, run to run in one process, in fresh processes with different hash seeds,
+and between devices "cpu" and "cuda"."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -140,3 +148,93 @@ def test_training_same_on_cpu_and_cuda(cuda_ready):
     # the same draws and the same batches; only floating-point summation order may differ
     np.testing.assert_allclose(losses_a, losses_b, rtol=1e-5)
     assert_states_equal(a, b, rtol=1e-4, atol=1e-6)
+
+
+# ---------------------------------------------------------------- fresh processes
+def whole_run(seed: int, device: str) -> dict[str, np.ndarray]:
+    """Everything drawn from one seed, in order: initial weights, a dropout mask, the order in
+    which a shuffled loader hands out samples over two epochs, the losses and the final weights."""
+    mg.manual_seed(seed)
+    mg.set_default_device(device)
+    model = small_cnn()
+    # copies: on cpu, .numpy() shares memory with the parameters that training then changes
+    out = {f"init.{k}": v.copy() for k, v in host(model.state_dict()).items()}
+    out["dropout"] = dropout_mask_now(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    data = mg.data.TensorDataset(mg.randn(24, 1, 8, 8), mg.randint(0, 3, (24,)), mg.arange(24))
+    loader = mg.data.DataLoader(data, batch_size=8, shuffle=True, device=device)
+    order, losses = [], []
+    for _ in range(2):
+        for x, y, index in loader:
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            order += index.tolist()
+            losses.append(loss.item())
+    out["order"] = np.array(order)
+    out["losses"] = np.array(losses)
+    out.update({f"final.{k}": v for k, v in host(model.state_dict()).items()})
+    return out
+
+
+def dropout_mask_now(device: str) -> np.ndarray:
+    return nn.functional.dropout(mg.ones(4, 50, device=device), p=0.5, training=True).cpu().numpy()
+
+
+def digests(run: dict[str, np.ndarray]) -> dict[str, str]:
+    """SHA-256 of each array's dtype, shape and bytes: equal digests mean bitwise equal arrays."""
+    out = {}
+    for name, a in run.items():
+        a = np.ascontiguousarray(a)
+        h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+        out[name] = h.hexdigest()
+    return out
+
+
+CHILD = (
+    "import json, sys\n"
+    "from tests.test_determinism import digests, whole_run\n"
+    "print(json.dumps(digests(whole_run(int(sys.argv[1]), sys.argv[2]))))\n"
+)
+
+
+def test_fresh_processes_give_bitwise_identical_runs_on_cpu_and_the_cuda_stand_in():
+    root = pathlib.Path(__file__).parents[1]
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("MINIGRAD_FAKE_CUDA", "MINIGRAD_DEVICE")
+    }
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), base.get("PYTHONPATH")]))
+    runs = {  # name: (device, extra environment)
+        "cpu, hash seed 1": ("cpu", {"PYTHONHASHSEED": "1"}),
+        "cpu, hash seed 2": ("cpu", {"PYTHONHASHSEED": "2"}),
+        "cuda stand-in, hash seed 3": ("cuda", {"PYTHONHASHSEED": "3", "MINIGRAD_FAKE_CUDA": "1"}),
+    }
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", CHILD, "0", device],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+            env=dict(base, **extra),
+        )
+        for name, (device, extra) in runs.items()
+    }
+    got = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"{name}: {err}"
+        got[name] = json.loads(out)
+        print(f"{name}: " + " ".join(f"{k}={v[:12]}" for k, v in got[name].items()))
+    reference = got["cpu, hash seed 1"]
+    assert {"dropout", "order", "losses", "init.0.weight", "final.5.bias"} <= reference.keys()
+    assert reference["init.5.weight"] != reference["final.5.weight"]  # training moved them
+    for name, d in got.items():
+        differ = [k for k in reference if d.get(k) != reference[k]]
+        assert d.keys() == reference.keys() and not differ, f"{name} differs in {differ}"
+    # this process agrees with its children, and another seed changes every drawn quantity
+    assert digests(whole_run(0, "cpu")) == reference
+    other = digests(whole_run(1, "cpu"))
+    assert all(other[k] != reference[k] for k in ("dropout", "order", "losses", "final.5.weight"))

@@ -4,7 +4,11 @@ parameter/gradient cycle is warned about and breakable, and the accumulated-loss
 from __future__ import annotations
 
 import gc
+import json
 import os
+import pathlib
+import subprocess
+import sys
 import warnings
 import weakref
 
@@ -14,9 +18,11 @@ import pytest
 import minigrad as mg
 from minigrad.autograd import anomaly
 
+ROOT = str(pathlib.Path(__file__).parents[1])
+
 
 def leaf(values):
-    return mg.tensor(values, dtype=mg.float64, requires_grad=True)
+    return mg.tensor(values, dtype=mg.float64, device="cpu", requires_grad=True)
 
 
 # ---------------------------------------------------------------------- freeing the graph
@@ -55,42 +61,66 @@ def test_retain_graph_keeps_intermediates_until_output_is_dropped():
 
 
 # ---------------------------------------------------------------------- long runs
-def _rss_bytes() -> int:
+# Run in a fresh interpreter: the pytest process's resident size depends on what earlier tests
+# allocated and freed, which could move it either way during the loop.
+CNN_STEPS = """
+import gc, json, os
+import numpy as np
+import minigrad as mg
+
+def rss():
+    gc.collect()
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+mg.manual_seed(0)
+model = mg.nn.Sequential(
+    mg.nn.Conv2d(1, 4, 3),
+    mg.nn.ReLU(),
+    mg.nn.MaxPool2d(2),
+    mg.nn.Flatten(),
+    mg.nn.Linear(4 * 4 * 4, 3),
+)
+opt = mg.optim.SGD(model.parameters(), lr=0.01)
+rng = np.random.default_rng(0)
+x = mg.tensor(rng.standard_normal((8, 1, 10, 10)).astype(np.float32))
+target = mg.tensor(rng.integers(0, 3, size=8))
+first = running = 0.0
+seen = {}
+for step in range(1, 2001):
+    opt.zero_grad()
+    loss = mg.nn.functional.cross_entropy(model(x), target)
+    loss.backward()
+    opt.step()
+    running += loss.item()
+    if step == 1:
+        first = loss.item()
+    if step in (100, 2000):
+        seen[step] = rss()
+print(json.dumps({"rss_100": seen[100], "rss_2000": seen[2000], "first": first,
+                  "last": loss.item(), "finite": bool(np.isfinite(running))}))
+"""
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
 def test_two_thousand_cnn_steps_keep_resident_memory_flat():
-    mg.manual_seed(0)
-    model = mg.nn.Sequential(
-        mg.nn.Conv2d(1, 4, 3),
-        mg.nn.ReLU(),
-        mg.nn.MaxPool2d(2),
-        mg.nn.Flatten(),
-        mg.nn.Linear(4 * 4 * 4, 3),
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_DEVICE"}  # on the cpu
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", CNN_STEPS], capture_output=True, text=True, env=env, timeout=300
     )
-    opt = mg.optim.SGD(model.parameters(), lr=0.01)
-    rng = np.random.default_rng(0)
-    x = mg.tensor(rng.standard_normal((8, 1, 10, 10)).astype(np.float32))
-    target = mg.tensor(rng.integers(0, 3, size=8))
-    running = 0.0
-    rss_100 = 0
-    for step in range(1, 2001):
-        opt.zero_grad()
-        loss = mg.nn.functional.cross_entropy(model(x), target)
-        loss.backward()
-        opt.step()
-        running += loss.item()
-        if step == 100:
-            gc.collect()
-            rss_100 = _rss_bytes()
-    gc.collect()
-    growth = _rss_bytes() - rss_100
-    # A leak of one step's graph per step (activations of batch 8 plus nodes, a few KiB) would
-    # add well over 8 MiB in 1,900 steps; the floor absorbs allocator noise on a small process.
-    assert growth < max(0.05 * rss_100, 8 * 2**20), f"RSS grew by {growth / 2**20:.1f} MiB"
-    assert np.isfinite(running)
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout)
+    change = r["rss_2000"] - r["rss_100"]
+    print(
+        f"resident memory after step 100: {r['rss_100'] / 2**20:.2f} MiB, after step 2,000: "
+        f"{r['rss_2000'] / 2**20:.2f} MiB, change {change / 2**10:+.0f} KiB "
+        f"({100 * change / r['rss_100']:+.2f}%); loss {r['first']:.4f} -> {r['last']:.4f}"
+    )
+    # one step's graph kept per step (batch-8 activations and the nodes, a few KiB) would add
+    # several MiB over 1,900 steps, more than 5% of a process of about 40 MiB
+    assert abs(change) < 0.05 * r["rss_100"], f"resident memory changed by {change} bytes"
+    assert r["finite"] and r["last"] < r["first"]  # the steps really trained the model
 
 
 # ---------------------------------------------------------------------- create_graph cycle
@@ -175,7 +205,7 @@ def test_accumulating_the_loss_tensor_warns_exactly_once(fresh_leak_warning):
 
 def test_total_equals_total_plus_loss_before_backward_warns(fresh_leak_warning):
     w = leaf([1.0])
-    total = mg.zeros(1, dtype=mg.float64)
+    total = mg.zeros(1, dtype=mg.float64, device="cpu")
     with pytest.warns(UserWarning, match=r"loss.item\(\)"):
         for _ in range(3):
             loss = (w * 3.0).sum()
