@@ -1,16 +1,20 @@
-"""The lecture's X-or-O ConvNet, step by step, with minigrad's own conv2d and max_pool2d.
+"""The lecture's X-or-O ConvNet, step by step, with minigrad's own conv2d, relu and max_pool2d.
 
 1. Filtering: line a 3x3 feature up with every 3x3 patch of the 9x9 X, multiply pixel by pixel,
    add up and divide by 9 (a perfect match gives 1): a 7x7 map per feature. The maps are printed
    to two decimals by truncation, as the slides do (7/9 shows as 0.77, 5/9 as 0.55).
-2. Pooling: the largest value of each 2x2 window, stride 2, the partial windows at the edge
-   included (ceil_mode=True): 7x7 -> 4x4.
-3. ReLU: every negative value becomes 0. One image has become a stack of filtered images.
-4. A fully connected layer: every value gets a weighted vote for X and for O.
-5. Learning the features and votes instead: a small ConvNet trained on generated X's and O's
-   with translation, scaling, rotation and stroke weight.
+2. ReLU: every negative value of the filtered maps becomes 0 (-0.11 -> 0), the rest stays.
+3. Pooling: the largest value of each 2x2 window, stride 2, the partial windows at the edge
+   included (ceil_mode=True): 7x7 -> 4x4. One image has become a stack of 3 smaller images.
+4. Stacking: a stage's output is the next stage's input, so the stack shrinks stage by stage;
+   pooling once more leaves 3 maps of 2x2, a list of 12 values.
+5. A fully connected layer: every value gets a weighted vote for X and for O; the error is the
+   right answer minus the actual answer.
+6. Learning the features and votes instead: a ConvNet of two conv -> ReLU -> pool stages
+   trained by backpropagation on generated X's and O's with translation, scaling, rotation and
+   stroke weight.
 
-    python examples/xo_lecture.py [--epochs 5] [--quick]
+    python examples/xo_lecture.py [--epochs 5] [--limit N] [--quick]
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import math
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad.data import XO, DataLoader
+from minigrad.data import XO, DataLoader, Subset
 from minigrad.models import XONet
 
 
@@ -36,53 +40,86 @@ def show(name: str, m) -> None:
         print("  " + " ".join(truncated(v) for v in row))
 
 
-def lecture_walkthrough() -> mg.Tensor:
-    """Steps 1-4 on the lecture's X and O; returns the X's stack of pooled, rectified maps."""
+def stage(image, weight):
+    """One conv -> ReLU -> pool stage of the lecture on a (9, 9) picture:
+    (1, 1, 9, 9) -> filtered (1, 3, 7, 7) -> rectified (1, 3, 7, 7) -> pooled (1, 3, 4, 4)."""
+    x = image.reshape(1, 1, 9, 9)  # (N, C, H, W)
+    filtered = F.conv2d(x, weight) / 9  # valid cross-correlation / 9
+    rectified = F.relu(filtered)
+    pooled = F.max_pool2d(rectified, 2, stride=2, ceil_mode=True)
+    return filtered, rectified, pooled
+
+
+def lecture_walkthrough() -> dict:
+    """Steps 1-5 on the lecture's X and O; returns, per picture, the 12 values that vote."""
     images = XO.lecture_images()
     kernels = XO.lecture_kernels()
     names = list(kernels)
     w = mg.stack([kernels[n] for n in names]).unsqueeze(1)  # (3 features, 1, 3, 3)
-    stacks = {}
+    filtered, rectified, pooled = stage(images["X"], w)
+    print("1. filtering the lecture's X with each feature (7x7 maps):")
+    for i, n in enumerate(names):
+        show(f"feature {n}:", filtered[0, i])
+
+    negatives = int((filtered[0, 0] < 0).sum().item())
+    print(
+        f"\n2. ReLU: the {negatives} negative values of the diagonal map become 0, the rest stays"
+    )
+    show("rectified diagonal:", rectified[0, 0])
+    print("  (the cross and anti_diagonal maps are rectified the same way)")
+
+    print("\n3. max-pooling the rectified maps, window 2, stride 2, partial windows kept (4x4):")
+    for i, n in enumerate(names):
+        show(f"pooled {n}:", pooled[0, i])
+
+    print(
+        "\n4. stacking: each stage's output stack is the next stage's input (a deep ConvNet"
+        "\n   repeats conv -> ReLU -> pool); pooling the 4x4 stack again gives 3 maps of 2x2:"
+    )
+    values = {}
     for label in ("X", "O"):
-        x = images[label].reshape(1, 1, 9, 9)  # (N, C, H, W)
-        filtered = F.conv2d(x, w) / 9  # valid cross-correlation / 9: (1, 3, 7, 7)
-        pooled = F.max_pool2d(filtered, 2, stride=2, ceil_mode=True)  # (1, 3, 4, 4)
-        rectified = F.relu(pooled)
-        stacks[label] = rectified[0]
-        if label == "X":
-            print("1. filtering the lecture's X with each feature (7x7 maps):")
-            for i, n in enumerate(names):
-                show(f"feature {n}:", filtered[0, i])
-            print("\n2. max-pooling, window 2, stride 2, partial windows kept (4x4 maps):")
-            for i, n in enumerate(names):
-                show(f"pooled {n}:", pooled[0, i])
-            print("\n3. ReLU (negatives to 0); the X is now a stack of 3 maps of 4x4:")
-            show("rectified diagonal:", rectified[0, 0])
-    print("\n4. a fully connected vote: each of the 3*4*4 = 48 values votes for X and for O")
-    # a hand-made layer: a value's weight for X is how much stronger it is in the lecture's X
-    # than in its O (and the opposite for O); a class's score is the sum of its weighted votes
-    difference = stacks["X"].flatten() - stacks["O"].flatten()  # (48,)
-    weights = mg.stack([difference, -difference])  # (2 classes, 48 values)
+        p = pooled if label == "X" else stage(images[label], w)[2]
+        deeper = F.max_pool2d(p, 2, stride=2, ceil_mode=True)  # (1, 3, 4, 4) -> (1, 3, 2, 2)
+        values[label] = deeper.flatten()  # (12,): 3 maps of 2x2, one after another
+        listed = " ".join(truncated(v).strip() for v in values[label].tolist())
+        print(f"  the lecture's {label}, 12 values: {listed}")
+
+    print(
+        "\n5. a fully connected layer: each of the 12 values gets a weighted vote for X and O."
+        "\n   Hand-made weights: a value's weight for X is its value in the lecture's X (for O,"
+        "\n   in the lecture's O); a class's answer is the weighted average of the values"
+    )
+    weights = mg.stack([values["X"], values["O"]])  # (2 classes, 12 values)
     for label in ("X", "O"):
-        values = stacks[label].flatten()  # (48,)
-        votes = (weights * values).sum(1)
-        probs = votes.softmax(0).tolist()
+        answers = F.linear(values[label], weights) / weights.sum(1)  # (2,): X, O in [0, 1]
+        x_ans, o_ans = (round(a, 2) for a in answers.tolist())
+        right_x, right_o = (1, 0) if label == "X" else (0, 1)
         print(
-            f"  the lecture's {label}: votes X {votes[0].item():.2f}, O {votes[1].item():.2f}"
-            f" -> X {probs[0]:.2f}, O {probs[1]:.2f}"
+            f"  the lecture's {label}: X {x_ans:.2f}, O {o_ans:.2f} -> "
+            f"{'X' if x_ans > o_ans else 'O'}\n    error = right answer - actual answer: "
+            f"X {right_x} - {x_ans:.2f} = {right_x - x_ans:+.2f}, "
+            f"O {right_o} - {o_ans:.2f} = {right_o - o_ans:+.2f}"
         )
-    print("  hand-made votes barely tell the O apart: learned features and votes do far better")
-    return stacks["X"]
+    print("  learning (step 6) chooses the features and weights that make these errors small")
+    return values
 
 
-def train_convnet(epochs: int, n_train: int, n_test: int, seed: int = 0) -> float:
-    """Step 5: learn features and votes by backpropagation; returns the test accuracy."""
+def train_convnet(epochs: int, limit: int | None, seed: int = 0) -> float:
+    """Step 6: learn features and votes by backpropagation; returns the test accuracy."""
     mg.manual_seed(seed)
-    train_set, test_set = XO(n=n_train, train=True), XO(n=n_test, train=False)
+    train_set, test_set = XO(n=2000, train=True), XO(n=1000, train=False)
+    if limit is not None:  # the first `limit` samples of each split
+        train_set = Subset(train_set, range(min(limit, len(train_set))))
+        test_set = Subset(test_set, range(min(limit, len(test_set))))
     model = XONet()
+    n_weights = sum(p.numel() for p in model.parameters())
     optimizer = mg.optim.Adam(model.parameters(), lr=1e-2)
     loader = DataLoader(train_set, batch_size=50, shuffle=True, seed=seed)
-    print(f"\n5. training {type(model).__name__} on {n_train} generated X's and O's")
+    print(
+        f"\n6. training {type(model).__name__} (conv 3x3 -> ReLU -> max pool, twice, then a"
+        f" fully connected vote;\n   {n_weights:,} weights) on {len(train_set)} generated X's"
+        " and O's"
+    )
     for epoch in range(1, epochs + 1):
         model.train()
         for x, y in loader:
@@ -91,7 +128,7 @@ def train_convnet(epochs: int, n_train: int, n_test: int, seed: int = 0) -> floa
             loss.backward()
             optimizer.step()
         accuracy = evaluate(model, test_set)
-        print(f"  epoch {epoch}: loss {loss.item():.4f}, test accuracy {accuracy:.2%}")
+        print(f"  epoch {epoch}: last batch loss {loss.item():.4f}, test accuracy {accuracy:.2%}")
     images = XO.lecture_images()
     with mg.no_grad():
         model.eval()
@@ -113,13 +150,13 @@ def evaluate(model, dataset) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="a tiny run: 1 epoch, 400 samples")
+    parser.add_argument("--limit", type=int, help="only the first N samples of each split")
+    parser.add_argument("--quick", action="store_true", help="a tiny run: 2 epochs, 400 samples")
     args = parser.parse_args()
     lecture_walkthrough()
     if args.quick:
-        accuracy = train_convnet(1, 400, 200)
-    else:
-        accuracy = train_convnet(args.epochs, 2000, 1000)
+        args.epochs, args.limit = 2, 400
+    accuracy = train_convnet(args.epochs, args.limit)
     print(f"\nresult: the ConvNet tells X from O with {accuracy:.2%} test accuracy")
 
 

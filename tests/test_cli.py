@@ -3,6 +3,7 @@ the very same weights after Ctrl-C, `evaluate` / `predict` / `explain`, and the 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -64,15 +65,38 @@ def python_env() -> dict:
 # ---------------------------------------------------------------- training
 
 
+# `epoch 3/5  loss 0.0412  train 98.70%  test 99.40% (loss 0.0213)  1520 img/s`
+EPOCH_LINE = re.compile(
+    r"^epoch (\d+)/(\d+)  loss (\d+\.\d{4})  train (\d+\.\d{2})%  "
+    r"test (\d+\.\d{2})% \(loss (\d+\.\d{4})\)  (\d+) img/s$"
+)
+
+
 def test_default_train_learns_x_or_o_and_writes_checkpoint_and_pictures(tmp_path, capsys):
     code, out, err = cli(capsys, "train", "--out", tmp_path)
     assert code == 0, err
     final = re.search(r"final test accuracy ([\d.]+)% \((\d+)/(\d+)\)", out)
     assert final and float(final.group(1)) >= 99.0 and final.group(3) == "1000"
-    assert len(re.findall(r"^epoch \d/5 ", out, flags=re.M)) == 5
+    assert "\n5 epochs, adam lr 0.01 (cosine), batch 50, seed 0, device cpu;" in out
+    assert "after 5 epochs; checkpoint:" in out
     h = history(tmp_path)
     assert [e["epoch"] for e in h] == [1, 2, 3, 4, 5]
     assert h[-1]["train_loss"] < h[0]["train_loss"] and h[-1]["test_acc"] >= 0.99
+    # one summary line per epoch: every field in its format, and what the checkpoint recorded
+    rows = [EPOCH_LINE.match(line) for line in out.splitlines() if line.startswith("epoch ")]
+    assert len(rows) == 5 and all(rows), out
+    for row, entry in zip(rows, h):
+        epoch, epochs, loss, train, test, test_loss, speed = row.groups()
+        assert (int(epoch), int(epochs)) == (entry["epoch"], 5)
+        assert float(loss) == pytest.approx(entry["train_loss"], abs=5e-5)
+        assert float(train) == pytest.approx(100 * entry["train_acc"], abs=5e-3)
+        assert float(test) == pytest.approx(100 * entry["test_acc"], abs=5e-3)
+        assert float(test_loss) == pytest.approx(entry["test_loss"], abs=5e-5)
+        assert int(speed) == round(entry["images_per_s"]) and int(speed) > 0
+        assert 0 <= float(train) <= 100 and 0 <= float(test) <= 100
+        assert 0 < float(loss) < np.log(2) and 0 < float(test_loss) < np.log(2)  # 2 classes
+        # 1000 test samples: an accuracy is a whole number of them
+        assert abs(float(test) * 10 - round(float(test) * 10)) < 1e-6
     for name in PICTURES:
         assert_png(tmp_path / name)
 
@@ -191,14 +215,70 @@ def test_ctrl_c_in_a_real_process_saves_a_checkpoint_and_exits_130(tmp_path):
 
 
 def test_resume_keeps_the_recipe_and_can_train_longer(tmp_path, capsys):
-    assert cli(capsys, "train", "--epochs", "1", "--limit", "500", "--no-pictures",
-               "--out", tmp_path)[0] == 0  # fmt: skip
+    code, out, err = cli(capsys, "train", "--epochs", "1", "--limit", "500", "--no-pictures",
+                         "--out", tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "\n1 epoch, adam lr" in out and "after 1 epoch; checkpoint:" in out
+    assert "epochs" not in out  # one epoch, singular everywhere
     ckpt = tmp_path / "checkpoint.mg"
     code, _, err = cli(capsys, "train", "--resume", ckpt, "--model", "mlp")
     assert code == 1 and "--model mlp differs from the checkpoint's xonet" in err
     code, out, err = cli(capsys, "train", "--resume", ckpt, "--epochs", "2", "--no-pictures")
     assert code == 0 and "epoch 2/2" in out and "epoch 1/2" not in out
+    assert "\n2 epochs, adam lr" in out and "after 2 epochs;" in out
     assert [e["epoch"] for e in history(tmp_path)] == [1, 2]
+    code, out, err = cli(capsys, "train", "--resume", ckpt, "--no-pictures")
+    assert code == 0 and "the checkpoint has already trained 2 epochs; pass --epochs N" in out
+    code, _, err = cli(capsys, "train", "--resume", ckpt, "--epochs", "1")
+    assert_error(code, err, "--epochs 1 is fewer than the 2 epochs the checkpoint has")
+
+
+# ---------------------------------------------------------------- progress bars, determinism
+
+
+class FakeTerminal(io.StringIO):
+    """A stderr that says it is a terminal, so that `train` draws its progress bars into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_are_drawn_on_a_terminal(tmp_path, capsys, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    argv = ("train", "--epochs", "2", "--limit", "200", "--no-pictures", "--out", tmp_path)
+    code, out, _ = cli(capsys, *argv)
+    assert code == 0
+    bars = terminal.getvalue()
+    # 200 samples in batches of 50: 4 batches per epoch, one bar per epoch, labelled like it
+    for epoch in (1, 2):
+        assert re.search(rf"epoch {epoch}/2: +0%\|[^|]*\| 0/4 ", bars), bars
+    assert "batch" in bars and "\r" in bars  # tqdm's unit; each redraw returns to the line start
+    assert "epoch 2/2  loss" in out and "|" not in out  # the summaries stay on stdout
+    # no bars when the output is not a terminal, or with --quiet
+    for quiet, stream in ((False, io.StringIO()), (True, FakeTerminal())):
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert cli(capsys, *argv, *(["--quiet"] if quiet else []))[0] == 0
+        assert stream.getvalue() == ""
+
+
+def test_two_processes_with_different_hash_seeds_train_the_same_weights(tmp_path):
+    runs = []
+    for hash_seed in ("0", "4242"):
+        out = tmp_path / f"hashseed{hash_seed}"
+        cmd = [sys.executable, "-m", "minigrad", "train", "--limit", "300", "--epochs", "1",
+               "--no-pictures", "--quiet", "--out", str(out)]  # fmt: skip
+        env = dict(python_env(), PYTHONHASHSEED=hash_seed)
+        runs.append((out, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)))
+    for _, proc in runs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    a, b = (mg.load(out / "checkpoint.mg") for out, _ in runs)
+    assert list(a["model"]) == list(b["model"]) and a["model"]
+    for name in a["model"]:
+        x, y = a["model"][name].numpy(), b["model"][name].numpy()
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name  # bit for bit
+    assert [e["train_loss"] for e in a["history"]] == [e["train_loss"] for e in b["history"]]
 
 
 # ---------------------------------------------------------------- evaluate, predict, explain
@@ -263,9 +343,28 @@ def assert_error(code: int, err: str, *pieces: str) -> None:
         assert piece in err, err
 
 
-def test_missing_fashion_mnist_says_what_to_install_and_which_path_to_pass(tmp_path, capsys):
+def test_missing_fashion_mnist_says_what_to_install_and_which_path_to_pass(
+    tmp_path, capsys, monkeypatch
+):
+    how = (
+        "apt-get install dataset-fashion-mnist, or pass --root DIR, a directory with "
+        "train-images-idx3-ubyte.gz and the other IDX files"
+    )
     code, _, err = cli(capsys, "train", "--data", "fashion-mnist", "--root", tmp_path)
-    assert_error(code, err, "apt-get install dataset-fashion-mnist", "--root DIR", str(tmp_path))
+    assert_error(code, err)
+    assert (
+        err
+        == f"minigrad train: error: Fashion-MNIST's training files are not in {tmp_path}: {how}\n"
+    )
+    # without --root: where the loader looked, $MINIGRAD_DATA first
+    monkeypatch.setattr(fashion_mnist, "DEFAULT_ROOT", tmp_path / "debian")
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "mine"))
+    code, _, err = cli(capsys, "train", "--data", "fashion-mnist", "--out", tmp_path)
+    assert_error(code, err)
+    where = f"$MINIGRAD_DATA ({tmp_path / 'mine'}) or {tmp_path / 'debian'}"
+    assert (
+        err == f"minigrad train: error: Fashion-MNIST's training files are not in {where}: {how}\n"
+    )
 
 
 def test_missing_package_says_what_to_pip_install(tmp_path, capsys, monkeypatch):

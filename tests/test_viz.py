@@ -116,6 +116,71 @@ def test_explanation_picture(xonet, tmp_path):
     assert t.probs.shape == (2,) and abs(t.probs.sum() - 1) < 1e-9
 
 
+# ---------------------------------------------------------------- what the pictures say
+
+
+@pytest.fixture
+def texts(monkeypatch):
+    """Every piece of text (titles, labels, legends) of the figures saved while the test runs,
+    one list per figure."""
+    from matplotlib.text import Text
+
+    drawn: list[list[str]] = []
+    save = viz.plots._save
+
+    def keep(fig, path):
+        drawn.append([t.get_text() for t in fig.findobj(Text) if t.get_text()])
+        return save(fig, path)
+
+    monkeypatch.setattr(viz.plots, "_save", keep)
+    return drawn
+
+
+def test_wide_stages_say_how_many_channels_are_shown():
+    caption = viz.plots.stage_caption
+    assert caption(viz.Stage("conv 2", np.zeros((16, 2, 2)))) == (
+        "conv 2\n16 maps of 2x2\nfirst 8 of 16 channels"
+    )
+    assert caption(viz.Stage("ReLU 1", np.zeros((8, 7, 7)))) == "ReLU 1\n8 maps of 7x7"
+    assert caption(viz.Stage("conv 1", np.zeros((32, 40)))) == "conv 1\n32 channels of 40"
+
+
+def test_feature_maps_and_explanation_label_every_row(xonet, tmp_path, texts):
+    x = mg.tensor(LECTURE_X).reshape(1, 9, 9)
+    viz.save_feature_maps(xonet, x, tmp_path / "fm.png", "the lecture's X")
+    viz.save_explanation(xonet, x, ["O", "X"], tmp_path / "e.png", label=1, caption="sample 3")
+    for drawn in texts:
+        assert "conv 1\n8 maps of 7x7" in drawn and "max pool 1\n8 maps of 4x4" in drawn
+        assert "conv 2\n16 maps of 2x2\nfirst 8 of 16 channels" in drawn
+        assert "max pool 2\n16 maps of 1x1\nfirst 8 of 16 channels" in drawn
+        assert any("red: positive, blue: negative" in t for t in drawn)
+    feature_maps, explanation = texts
+    assert "the lecture's X" in feature_maps and "sample 3" in explanation
+    scores = [t for t in explanation if t.strip().startswith("score ")]
+    assert len(scores) == 2 and "softmax of the scores" in explanation
+    assert any(t.startswith("predicted ") and "true class X\n" in t for t in explanation)
+
+
+def test_filters_curves_and_confusion_name_what_they_show(xonet, tmp_path, texts):
+    viz.save_filters(xonet, tmp_path / "f.png")
+    history = [{"epoch": 1, "train_loss": 0.7, "test_loss": 0.6, "train_acc": 0.5,
+                "test_acc": 0.6}]  # fmt: skip
+    viz.save_curves(history, tmp_path / "c.png")
+    viz.save_confusion([0, 1, 1], [0, 1, 0], ["O", "X"], tmp_path / "m.png")
+    mlp = MLP(num_classes=3, in_shape=(1, 8, 8), hidden=(5,))
+    viz.save_filters(mlp, tmp_path / "f2.png")
+    viz.save_feature_maps(mlp, np.zeros((1, 8, 8), np.float32), tmp_path / "fm2.png")
+    filters, curves, confusion, mlp_weights, mlp_maps = texts
+    assert filters[-1].startswith("the first convolution's learned 3x3 filters (all 8)")
+    assert [t for t in filters if t.startswith("filter ")] == [f"filter {i}" for i in range(1, 9)]
+    assert "train (mean over the epoch)" in curves and "test (after the epoch)" in curves
+    assert {"predicted class", "true class", "test samples"} <= set(confusion)
+    assert "confusion matrix: 66.67% of 3 right" in confusion
+    assert mlp_weights[-1].startswith("the first layer's weights, one picture per unit (all 5)")
+    assert [t for t in mlp_weights if t.startswith("unit ")] == [f"unit {i}" for i in range(1, 6)]
+    assert any("no feature maps" in t for t in mlp_maps)
+
+
 def test_confusion_matrix_counts():
     m = viz.confusion_matrix(preds=[0, 1, 1, 2, 2, 2], labels=[0, 1, 2, 2, 2, 0], num_classes=3)
     assert m.tolist() == [[1, 0, 1], [0, 1, 0], [0, 1, 2]]

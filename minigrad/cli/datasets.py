@@ -3,11 +3,13 @@ loading them with errors that say what to install or which path to pass."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from minigrad import data
 from minigrad.cli.errors import CLIError
+from minigrad.data import fashion_mnist
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,28 @@ class DataSpec:
     # pictures only: the input values of background and ink, and the Normalize applied after
     pixel_range: tuple[float, float] | None = None
     normalize: tuple[float, float] | None = None
+    # (train, root) -> the error for missing files: where they were looked for, how to get them
+    missing: Callable[[bool, str | None], str] | None = None
 
 
 def _fashion(train: bool, root: str | None) -> data.FashionMNIST:
     stats = data.FashionMNIST.mean, data.FashionMNIST.std
     return data.FashionMNIST(root, train=train, transform=data.Normalize(*stats))
+
+
+def _fashion_missing(train: bool, root: str | None) -> str:
+    if root is not None:
+        where = str(root)
+    else:  # the loader's own search order: $MINIGRAD_DATA, then the Debian package's directory
+        env = os.environ.get(fashion_mnist.ENV_VAR)
+        where = f"${fashion_mnist.ENV_VAR} ({env}) or " if env else ""
+        where += str(fashion_mnist.DEFAULT_ROOT)
+    split = "training" if train else "test"
+    return (
+        f"Fashion-MNIST's {split} files are not in {where}: apt-get install "
+        f"dataset-fashion-mnist, or pass --root DIR, a directory with "
+        f"{fashion_mnist.FILES[train][0]}.gz and the other IDX files"
+    )
 
 
 DATASETS: dict[str, DataSpec] = {
@@ -57,6 +76,7 @@ DATASETS: dict[str, DataSpec] = {
             lr=2e-3,
             pixel_range=(0.0, 1.0),
             normalize=(data.FashionMNIST.mean, data.FashionMNIST.std),
+            missing=_fashion_missing,
         ),
         DataSpec(
             "digits",
@@ -89,10 +109,9 @@ def load(spec: DataSpec, train: bool, root: str | None = None, limit: int | None
     try:
         dataset = spec.make(train, root)
     except FileNotFoundError as e:
-        raise CLIError(
-            f"the {spec.name} data set was not found. {e}. On the command line, give the "
-            "directory with --root DIR."
-        ) from None
+        if spec.missing is not None:
+            raise CLIError(spec.missing(train, root)) from None
+        raise CLIError(f"the {spec.name} data set was not found: {e}") from None
     except ImportError as e:
         raise CLIError(
             f"the {spec.name} data set is not available: {e} (or: pip install 'minigrad[data]')"

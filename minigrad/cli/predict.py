@@ -69,7 +69,8 @@ def run_explain(args: argparse.Namespace) -> int:
         os.path.dirname(args.checkpoint) or ".", f"explain_{args.index}.png"
     )
     classes = ckpt["classes"]
-    path, trace = viz.save_explanation(model, sample, classes, out, label)
+    caption = f"{name} test sample {args.index}\n(class {classes[label]})"
+    path, trace = viz.save_explanation(model, sample, classes, out, label, caption)
     guess = max(range(len(classes)), key=lambda c: trace.probs[c])
     report.say(
         f"{name} test sample {args.index} (class {classes[label]}): predicted "

@@ -260,14 +260,14 @@ class Run:
             f"{len(self.test_set)} test samples{limited}"
         )
         report.say(
-            f"{c['epochs']} epochs, {c['optimizer']} lr {c['lr']:g} ({c['schedule']}), "
-            f"batch {c['batch_size']}, seed {c['seed']}, device {self.device}; "
+            f"{report.plural(c['epochs'], 'epoch')}, {c['optimizer']} lr {c['lr']:g} "
+            f"({c['schedule']}), batch {c['batch_size']}, seed {c['seed']}, device {self.device}; "
             f"writing to {self.out}/"
         )
         if self.epoch >= c["epochs"] and not self.pending_eval:
             report.say(
-                f"the checkpoint has already trained {self.epoch} epochs; pass --epochs N "
-                f"(more than {self.epoch}) to train longer"
+                f"the checkpoint has already trained {report.plural(self.epoch, 'epoch')}; "
+                f"pass --epochs N (more than {self.epoch}) to train longer"
             )
 
     def _finish(self) -> None:
@@ -313,8 +313,8 @@ def _config(args: argparse.Namespace, ckpt: dict | None) -> dict:
         if args.epochs is not None:
             if args.epochs < ckpt["epoch"]:
                 raise CLIError(
-                    f"--epochs {args.epochs} is fewer than the {ckpt['epoch']} epochs the "
-                    "checkpoint has already trained"
+                    f"--epochs {args.epochs} is fewer than the "
+                    f"{report.plural(ckpt['epoch'], 'epoch')} the checkpoint has already trained"
                 )
             config["epochs"] = args.epochs
         return config

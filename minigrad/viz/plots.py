@@ -20,6 +20,7 @@ CURVES_SIZE = (10.0, 4.0)  # inches; at DPI this is the PNG's size in pixels / 1
 MAX_MAPS = 8  # feature maps drawn per stage
 # red positive, blue negative, white zero; grey for the NaN gaps between tiled maps
 DIVERGING = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.8")
+COLOURS = "red: positive, blue: negative, white: 0 (each row on its own scale)"
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> str:
@@ -58,7 +59,9 @@ def save_curves(history: list[dict], path) -> str:
     fig = Figure(figsize=CURVES_SIZE, layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     epochs = [h["epoch"] for h in history]
-    for key, name in (("train", "train"), ("test", "test")):
+    # the training figures are means over the epoch while the weights changed; the test
+    # figures are measured once, after the epoch: early on, test can look better than train
+    for key, name in (("train", "train (mean over the epoch)"), ("test", "test (after the epoch)")):
         loss_ax.plot(epochs, [h[f"{key}_loss"] for h in history], "o-", label=name)
         acc_ax.plot(epochs, [100 * h[f"{key}_acc"] for h in history], "o-", label=name)
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
@@ -87,6 +90,8 @@ def save_filters(model, path) -> str:
     in_shape = tuple(getattr(model, "in_shape", ()))
     if kind == "linear" and len(in_shape) == 3 and w.shape[1] == math.prod(in_shape):
         w = w.reshape((-1,) + in_shape)  # each unit's weights as a picture
+    n_out, n_in = w.shape[0], w.shape[1]
+    shown = f"the first 64 of {n_out}" if n_out > 64 else f"all {n_out}"
     if w.ndim == 4:  # (O, C, kh, kw): input channel 0 of each kernel (the only one for grey)
         kernels = w[:64, 0]
         cols = min(8, len(kernels))
@@ -101,19 +106,36 @@ def save_filters(model, path) -> str:
                 ax.set_axis_off()
                 continue
             ax.imshow(kernels[i], cmap=DIVERGING, vmin=-m, vmax=m)
-            ax.set_title(f"filter {i + 1}", fontsize=8)
+            ax.set_title(f"{'filter' if kind == 'conv' else 'unit'} {i + 1}", fontsize=8)
             if small:  # few numbers: print them, as the slides do
                 for (r, c), v in np.ndenumerate(kernels[i]):
-                    ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6)
+                    ink = "white" if abs(v) > 0.6 * m else "black"  # readable on dark cells
+                    ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6, color=ink)
     else:  # (O, C, k) 1-D kernels, or a Linear (out, in): one row per filter
         rows = w.reshape(len(w), -1)[:64]
         fig = Figure(figsize=(8, 1.5 + 0.15 * len(rows)), layout="constrained")
         ax = fig.subplots()
         m = _symmetric(rows)
         im = ax.imshow(rows, cmap=DIVERGING, vmin=-m, vmax=m, aspect="auto")
-        ax.set(xlabel="kernel tap" if kind == "conv" else "input", ylabel="filter")
-        fig.colorbar(im, ax=ax)
-    fig.suptitle(f"first-layer {'filters' if kind == 'conv' else 'weights'} {tuple(w.shape)}")
+        ax.set(
+            xlabel="kernel tap" if kind == "conv" else "input value",
+            ylabel="filter" if kind == "conv" else "unit",
+        )
+        fig.colorbar(im, ax=ax, label="weight")
+    if kind == "conv" and w.ndim == 4:
+        size = f"{w.shape[2]}x{w.shape[3]}"
+        title = f"the first convolution's learned {size} filters ({shown})"
+        if n_in > 1:
+            title += f", input channel 1 of {n_in}"
+    elif kind == "conv":
+        title = f"the first convolution's learned filters of {w.shape[-1]} taps ({shown})"
+        if n_in > 1:
+            title += f", {n_in} input channels one after another"
+    else:
+        title = f"the first layer's weights, one row per unit ({shown})"
+        if w.ndim == 4:
+            title = f"the first layer's weights, one picture per unit ({shown})"
+    fig.suptitle(f"{title}\nred: positive weight, blue: negative, white: 0")
     return _save(fig, path)
 
 
@@ -132,19 +154,30 @@ def _input_row(ax, x: np.ndarray, title: str) -> None:
     ax.set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9)
 
 
+def stage_caption(stage: Stage) -> str:
+    """What a row of feature maps shows: ``conv 2`` / ``16 maps of 2x2`` / ``first 8 of 16
+    channels`` (only MAX_MAPS maps of a wider stage are drawn)."""
+    v = stage.values
+    c = v.shape[0]
+    if v.ndim == 3:  # (C, H, W)
+        lines = [stage.label, f"{c} maps of {v.shape[1]}x{v.shape[2]}"]
+        if c > MAX_MAPS:
+            lines.append(f"first {MAX_MAPS} of {c} channels")
+    else:  # (C, L): every channel, one row each
+        lines = [stage.label, f"{c} channels of {v.shape[-1]}"]
+    return "\n".join(lines)
+
+
 def _stage_row(ax, stage: Stage) -> None:
     v = stage.values
-    shape = "x".join(str(s) for s in v.shape)
     m = _symmetric(v)
     if v.ndim == 3:  # (C, H, W): the first maps side by side
         ax.imshow(_tile(v[:MAX_MAPS]), cmap=DIVERGING, vmin=-m, vmax=m, aspect="equal")
         ax.set_anchor("W")
-        more = f"\n(first {MAX_MAPS})" if len(v) > MAX_MAPS else ""
     else:  # (C, L): channels as rows
         ax.imshow(v, cmap=DIVERGING, vmin=-m, vmax=m, aspect="auto", interpolation="nearest")
-        more = ""
     _bare(ax)
-    ax.set_ylabel(f"{stage.label}\n{shape}{more}", rotation=0, ha="right", va="center", fontsize=9)
+    ax.set_ylabel(stage_caption(stage), rotation=0, ha="right", va="center", fontsize=9)
 
 
 def _draw_stages(fig: Figure, rows, t: Trace, title: str) -> None:
@@ -161,7 +194,10 @@ def save_feature_maps(model, sample, path, caption: str = "input") -> str:
     fig = Figure(figsize=(11, 1.3 * n + 0.6), layout="constrained")
     rows = np.atleast_1d(fig.subplots(n, 1, squeeze=False)).ravel()
     _draw_stages(fig, rows, t, caption)
-    fig.suptitle("one input becomes a stack of filtered images at every stage")
+    if t.stages:
+        fig.suptitle(f"one input becomes a stack of filtered images at every stage\n{COLOURS}")
+    else:
+        fig.suptitle("this network has no convolution or pooling: no feature maps, only the input")
     return _save(fig, path)
 
 
@@ -186,20 +222,22 @@ def save_confusion(preds, labels, classes, path) -> str:
     names = [str(c) for c in classes]
     ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right")
     ax.set_yticks(range(k), names)
-    ax.set(xlabel="predicted", ylabel="true")
+    ax.set(xlabel="predicted class", ylabel="true class")
     for (r, c), v in np.ndenumerate(m):
         color = "white" if v > m.max() / 2 else "black"
         ax.text(c, r, str(v), ha="center", va="center", fontsize=8, color=color)
     acc = np.trace(m) / max(m.sum(), 1)
     ax.set_title(f"confusion matrix: {100 * acc:.2f}% of {m.sum()} right")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="test samples")
     return _save(fig, path)
 
 
 # ---------------------------------------------------------------- one sample explained
 
 
-def save_explanation(model, sample, classes, path, label: int | None = None) -> tuple[str, Trace]:
+def save_explanation(
+    model, sample, classes, path, label: int | None = None, caption: str = "input"
+) -> tuple[str, Trace]:
     """The input, each stage's feature maps, and the last fully connected layer's weighted
     votes: ``votes[c, j] = weight[c, j] * value[j]``, summed (plus the bias) into each class's
     score, and the probabilities that the scores give."""
@@ -208,7 +246,7 @@ def save_explanation(model, sample, classes, path, label: int | None = None) -> 
     fig = Figure(figsize=(12, 1.3 * n + 4.2), layout="constrained")
     grid = fig.add_gridspec(n + 1, 2, height_ratios=[1.3] * n + [3.6], width_ratios=[3, 1])
     rows = [fig.add_subplot(grid[i, :]) for i in range(n)]
-    _draw_stages(fig, rows, t, "input")
+    _draw_stages(fig, rows, t, caption)
     vote_ax, prob_ax = fig.add_subplot(grid[n, 0]), fig.add_subplot(grid[n, 1])
     names = [str(c) for c in classes]
     if t.votes is not None:
@@ -216,12 +254,15 @@ def save_explanation(model, sample, classes, path, label: int | None = None) -> 
         m = _symmetric(v)
         im = vote_ax.imshow(v, cmap=DIVERGING, vmin=-m, vmax=m, aspect="auto")
         vote_ax.set_yticks(range(len(names)), names)
-        vote_ax.set(xlabel=f"the {v.shape[1]} values entering the last layer")
+        vote_ax.set(
+            xlabel=f"the {v.shape[1]} values entering the last (fully connected) layer; "
+            "a class's score is the sum of its votes plus a bias"
+        )
         totals = v.sum(axis=1) + t.votes.bias
         vote_ax.set_title("every value gets a weighted vote (weight x value) for each class")
         for r, s in enumerate(totals):
-            vote_ax.text(v.shape[1] - 0.5, r, f"  sum {s:+.2f}", va="center", fontsize=8)
-        fig.colorbar(im, ax=vote_ax, shrink=0.8)
+            vote_ax.text(v.shape[1] - 0.5, r, f"  score {s:+.2f}", va="center", fontsize=8)
+        fig.colorbar(im, ax=vote_ax, shrink=0.8, label="vote: red for, blue against")
     else:
         vote_ax.set_axis_off()
     order = np.arange(len(names))
@@ -230,10 +271,11 @@ def save_explanation(model, sample, classes, path, label: int | None = None) -> 
         prob_ax.text(min(100 * p, 70) + 2, r, f"{100 * p:.1f}%", va="center", fontsize=8)
     prob_ax.set_yticks(order, names)
     prob_ax.invert_yaxis()
-    prob_ax.set(xlim=(0, 100), xlabel="probability (%)", title="softmax of the sums")
+    prob_ax.set(xlim=(0, 100), xlabel="probability (%)", title="softmax of the scores")
     guess = int(np.argmax(t.probs))
     truth = "" if label is None else f", true class {names[label]}"
-    fig.suptitle(f"predicted {names[guess]} ({100 * t.probs[guess]:.1f}%){truth}")
+    title = f"predicted {names[guess]} ({100 * t.probs[guess]:.1f}%){truth}"
+    fig.suptitle(f"{title}\nfeature maps: {COLOURS}" if t.stages else title)
     return _save(fig, path), t
 
 
