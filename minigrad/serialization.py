@@ -32,6 +32,7 @@ import struct
 import tempfile
 import zipfile
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import IO, Any
 
 from minigrad import backend, dtypes
@@ -138,11 +139,25 @@ def _write_parts(f: IO[bytes], parts: list) -> None:
         f.write(part if isinstance(part, bytes) else part.reshape(-1).view(_np.uint8).data)
 
 
+def _save_error(e: OSError, path: str, directory: str) -> OSError:
+    """``e`` (raised for the temporary file) restated about the file the caller asked for."""
+    if isinstance(e, FileNotFoundError) and not os.path.isdir(directory):
+        reason = f"the directory {directory!r} does not exist (create it first)"
+    elif os.path.isdir(path):
+        reason = "it is a directory; give a file name inside it"
+    else:
+        reason = e.strerror or str(e)
+    return type(e)(e.errno, f"minigrad.save: can't write {path!r}: {reason}", path)
+
+
 def _atomic_write(path: str, parts: list) -> None:
     """Write to a temporary file next to ``path``, fsync, then rename it over ``path``: a crash
     at any moment leaves either the old file or the new one, never a mix."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    except OSError as e:
+        raise _save_error(e, path, directory) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -151,7 +166,10 @@ def _atomic_write(path: str, parts: list) -> None:
             _write_parts(f, parts)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise _save_error(e, path, directory) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -168,19 +186,56 @@ def save(obj: Any, f: PathOrFile) -> None:
     """Save ``obj`` (e.g. ``{"model": model.state_dict(), "optim": opt.state_dict(),
     "epoch": 3}``) to a path, atomically, or to a binary file object. CUDA tensors are
     written from host copies and remember their device."""
-    parts = _serialize(obj)
     if hasattr(f, "write"):
-        _write_parts(f, parts)
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(
+                f"minigrad.save: {_describe(f)} is open in text mode; open it in binary mode "
+                "('wb') or pass a path"
+            )
+        _write_parts(f, _serialize(obj))
+    elif isinstance(f, (str, bytes, os.PathLike)):
+        _atomic_write(os.fsdecode(f), _serialize(obj))
     else:
-        _atomic_write(os.fspath(f), parts)
+        raise TypeError(
+            f"minigrad.save: f must be a path or a binary file object, got {type(f).__name__}"
+        )
 
 
 # ---------------------------------------------------------------- load
 
 
+def _describe(f: Any) -> str:
+    """How messages name a file object: its file name if it has one, else its type (the
+    default repr's address says nothing to the reader)."""
+    name = getattr(f, "name", None)
+    if isinstance(name, (str, bytes)):
+        return repr(os.fsdecode(name))
+    return f"the {type(f).__name__} object"
+
+
+def _is_torch_tensor(v: Any) -> bool:
+    return type(v).__module__.split(".")[0] == "torch" and hasattr(v, "detach")
+
+
 def _read(f: PathOrFile) -> tuple[bytes, str]:
     if hasattr(f, "read"):
-        return f.read(), getattr(f, "name", repr(f))
+        data, name = f.read(), _describe(f)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"minigrad.load: {name} gave {type(data).__name__}, not bytes; open it in "
+                "binary mode ('rb')"
+            )
+        return bytes(data), name
+    if not isinstance(f, (str, bytes, os.PathLike)):
+        values = f.values() if isinstance(f, Mapping) else [f]
+        if any(_is_torch_tensor(v) for v in values):
+            raise TypeError(
+                "minigrad.load: got PyTorch tensors, not a file; minigrad reads them from a "
+                f"file. {_EXPORT_HINT} Then: model.load_state_dict(minigrad.load(path))."
+            )
+        raise TypeError(
+            f"minigrad.load: f must be a path or a binary file object, got {type(f).__name__}"
+        )
     path = os.fspath(f)
     with open(path, "rb") as fh:
         return fh.read(), repr(path)
@@ -208,7 +263,14 @@ def load(f: PathOrFile, map_location: str | backend.Device | None = None) -> Any
     ``.npz`` (``numpy.savez``) or safetensors, as a dict of tensors named as in PyTorch.
 
     ``map_location`` ("cpu", "cuda" or a Device) places the tensors; ``None`` keeps the device
-    recorded in the file (CPU for foreign formats)."""
+    recorded in the file (CPU for foreign formats).
+
+    Only minigrad's own files carry a checksum of the whole file. PyTorch weights exported
+    as ``.npz``, ``.npy`` or safetensors have no checksum of their own: an ``.npz`` has just
+    the zip format's CRC-32 per array (it catches accidental damage, not a deliberate edit),
+    an ``.npy`` or safetensors file nothing, so a flipped bit in their data loads silently as
+    a different number. Keep a digest (e.g. ``sha256sum``) next to such files if that
+    matters, or re-save them with ``minigrad.save``."""
     target = None
     if map_location is not None:
         if not isinstance(map_location, (str, backend.Device)):

@@ -232,21 +232,27 @@ def test_conv2d_weight_gradient_with_and_without_kept_im2col(monkeypatch):
 
 
 TRANSPOSE_GRID = [
-    dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g, kernel=k)
+    dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g, kernel=k, batch=2)
     for s, p, op, d, g, k in itertools.product(
         [1, 2, 3], [0, 1, 2], [0, 1], [1, 2], [1, 2], [(1, 1), (3, 3), (2, 4)]
     )
+] + [  # large kernels, one sample: half of the grid (every other case, so each value appears)
+    dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g, kernel=k, batch=1)
+    for i, (s, p, op, d, g, k) in enumerate(
+        itertools.product([1, 2, 3], [0, 1, 2], [0, 1], [1, 2], [1, 2], [(5, 5), (5, 2)])
+    )
+    if i % 2 == 0
 ]
 
 
 @pytest.mark.parametrize("case", TRANSPOSE_GRID, ids=str)
 def test_conv_transpose2d_matches_torch(case):
     case = dict(case)
-    k = case.pop("kernel")
-    x_shape, w_shape = (2, 4, 5, 4), (4, 3) + k
+    k, n = case.pop("kernel"), case.pop("batch")
+    x_shape, w_shape = (n, 4, 5, 4), (4, 3) + k
     if _rejected_by_both(TF.conv_transpose2d, F.conv_transpose2d, x_shape, w_shape, **case):
         return
-    rng = _rng("conv_transpose2d", str(case), k)
+    rng = _rng("conv_transpose2d", str(case), k, n)
     arrays = [
         rng.standard_normal(x_shape),
         rng.standard_normal(w_shape),
@@ -259,18 +265,21 @@ def test_conv_transpose2d_matches_torch(case):
     )
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        dict(stride=s, padding=p, dilation=d, groups=g)
-        for s, p, d, g in itertools.product([1, 2, 3], [0, 2, "same", "valid"], [1, 2], [1, 2])
-        if not (p == "same" and s != 1)
-    ],
-    ids=str,
-)
+CONV1D_GRID = [
+    dict(stride=s, padding=p, dilation=d, groups=1 + i % 2, kernel=k)
+    for i, (s, p, d, k) in enumerate(
+        itertools.product([1, 2, 3], [0, 1, 2, "same", "valid"], [1, 2], [1, 2, 3, 5])
+    )
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize("case", CONV1D_GRID, ids=str)
 def test_conv1d_matches_torch(case):
-    rng = _rng("conv1d", str(case))
-    arrays = [rng.standard_normal((2, 4, 11)), rng.standard_normal((6, 4 // case["groups"], 3))]
+    case = dict(case)
+    k = case.pop("kernel")
+    rng = _rng("conv1d", str(case), k)
+    arrays = [rng.standard_normal((2, 4, 11)), rng.standard_normal((6, 4 // case["groups"], k))]
     arrays.append(rng.standard_normal(6))
     _check(
         lambda x, w, b: F.conv1d(x, w, b, **case),
@@ -378,16 +387,21 @@ POOL_GRID = [
     for k, s, p, d, c in itertools.product(
         [1, 2, 3, (2, 3)], [None, 1, 2, 3], [0, 1], [1, 2], [False, True]
     )
+] + [  # kernels 4 and 5, with the padding of 2 they allow
+    dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c)
+    for k, s, p, d, c in itertools.product(
+        [4, 5, (5, 4)], [None, 2], [0, 1, 2, (2, 1)], [1, 2], [False, True]
+    )
 ]
 
 
 @pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
 @pytest.mark.parametrize("case", POOL_GRID, ids=str)
 def test_max_pool2d_matches_torch(case, ties):
-    if _rejected_by_both(TF.max_pool2d, F.max_pool2d, (1, 1, 7, 6), **case):
+    if _rejected_by_both(TF.max_pool2d, F.max_pool2d, (1, 1, 9, 8), **case):
         return
     rng = _rng("max_pool2d", str(case), ties)
-    x = rng.standard_normal((2, 3, 7, 6))
+    x = rng.standard_normal((2, 3, 9, 8))
     if ties:  # few distinct values: the first maximum in row-major order must win, as in PyTorch
         x = np.round(x)
     _check(
@@ -401,14 +415,16 @@ def test_max_pool2d_matches_torch(case, ties):
     "case",
     [
         dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c)
-        for k, s, p, d, c in itertools.product([1, 2, 3], [None, 2], [0, 1], [1, 2], [False, True])
+        for k, s, p, d, c in itertools.product(
+            [1, 2, 3, 4, 5], [None, 2], [0, 1, 2], [1, 2], [False, True]
+        )
     ],
     ids=str,
 )
 def test_max_pool1d_matches_torch(case):
-    if _rejected_by_both(TF.max_pool1d, F.max_pool1d, (1, 1, 9), **case):
+    if _rejected_by_both(TF.max_pool1d, F.max_pool1d, (1, 1, 11), **case):
         return
-    x = np.round(_rng("max_pool1d", str(case)).standard_normal((2, 3, 9)))
+    x = np.round(_rng("max_pool1d", str(case)).standard_normal((2, 3, 11)))
     _check(
         lambda x: F.max_pool1d(x, **case, return_indices=True),
         lambda x: TF.max_pool1d(x, **case, return_indices=True),
@@ -463,14 +479,22 @@ AVG_GRID = [
     for k, s, p, c, i, d in itertools.product(
         [1, 2, 3, (3, 2)], [None, 1, 2], [0, 1], [False, True], [False, True], [None, 5]
     )
+] + [  # kernels 4 and 5 with paddings up to 2; the divisor override on every other case
+    dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=i, divisor_override=d)
+    for n, (k, s, p, c, i) in enumerate(
+        itertools.product(
+            [4, 5, (4, 5)], [None, 2], [0, 1, 2, (2, 0)], [False, True], [False, True]
+        )
+    )
+    for d in ([None] if n % 2 else [None, 3])
 ]
 
 
 @pytest.mark.parametrize("case", AVG_GRID, ids=str)
 def test_avg_pool2d_matches_torch(case):
-    if _rejected_by_both(TF.avg_pool2d, F.avg_pool2d, (1, 1, 7, 6), **case):
+    if _rejected_by_both(TF.avg_pool2d, F.avg_pool2d, (1, 1, 9, 8), **case):
         return
-    x = _rng("avg_pool2d", str(case)).standard_normal((2, 3, 7, 6))
+    x = _rng("avg_pool2d", str(case)).standard_normal((2, 3, 9, 8))
     _check(lambda x: F.avg_pool2d(x, **case), lambda x: TF.avg_pool2d(x, **case), [x])
 
 

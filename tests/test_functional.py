@@ -4,6 +4,8 @@ the error raised for each kind of bad argument."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 
 import numpy as np
@@ -47,6 +49,67 @@ def _check_grads(out_m, out_t, ins_m, ins_t, rtol=1e-10, atol=1e-12):
             assert a is None or not a.numpy().any()
         else:
             _close(a, b, rtol, atol)
+
+
+# ---------------------------------------------------------------- signatures
+
+# Where minigrad's signature differs from PyTorch's on purpose: {name: parameters PyTorch has
+# that minigrad leaves out}. Nothing else may differ.
+SIGNATURE_DIFFERENCES = {
+    "normalize": ["out"],  # minigrad's functions never write into a tensor given as out=
+}
+# Functions in minigrad.nn.functional that PyTorch keeps elsewhere (compared with that one).
+ELSEWHERE = {"flatten": "torch.flatten"}
+
+
+def _params(sig: inspect.Signature) -> list[tuple]:
+    return [(p.name, p.kind.name, p.default) for p in sig.parameters.values()]
+
+
+def _torch_params(torch, name: str) -> list[tuple]:
+    """PyTorch's parameters (name, kind, default): from ``inspect`` where it can tell, else
+    from the signature line of the docstring (C builtins, and the wrappers that dispatch on
+    ``return_indices``)."""
+    fn = eval(ELSEWHERE[name], {"torch": torch}) if name in ELSEWHERE else None
+    fn = fn or getattr(torch.nn.functional, name)
+    try:
+        sig = inspect.signature(fn)
+        if all(p.kind is not p.VAR_POSITIONAL for p in sig.parameters.values()):
+            return _params(sig)
+    except (TypeError, ValueError):
+        pass
+    head = fn.__doc__.strip().splitlines()[0].split("->")[0].strip()
+    args = ast.parse(f"def {head}: pass").body[0].args
+    empty = inspect.Parameter.empty
+    positional = [empty] * (len(args.args) - len(args.defaults)) + args.defaults
+    out = [
+        (a.arg, "POSITIONAL_OR_KEYWORD", d if d is empty else ast.literal_eval(d))
+        for a, d in zip(args.args, positional)
+    ]
+    out += [
+        (a.arg, "KEYWORD_ONLY", empty if d is None else ast.literal_eval(d))
+        for a, d in zip(args.kwonlyargs, args.kw_defaults)
+    ]
+    return out
+
+
+@pytest.mark.parametrize("name", F.__all__)
+def test_signature_matches_pytorch(torch, name):
+    """Names, order, kinds and defaults of every parameter, so that a call written for PyTorch
+    (positional arguments included) means the same here."""
+    ours = _params(inspect.signature(getattr(F, name)))
+    theirs = [
+        p for p in _torch_params(torch, name) if p[0] not in SIGNATURE_DIFFERENCES.get(name, [])
+    ]
+    assert ours == theirs
+
+
+def test_every_public_function_is_listed_and_has_a_counterpart(torch):
+    public = {n for n, v in vars(F).items() if not n.startswith("_") and inspect.isfunction(v)}
+    assert public == set(F.__all__)
+    assert not set(ELSEWHERE) & set(dir(torch.nn.functional))
+    for name, dropped in SIGNATURE_DIFFERENCES.items():  # each exception is still needed
+        assert {p[0] for p in _torch_params(torch, name)} >= set(dropped)
 
 
 # ---------------------------------------------------------------- activations and linear
@@ -174,6 +237,21 @@ def test_softmax_and_log_softmax_follow_pytorch(torch):
         assert getattr(F, name)(mg.randn(2, 3), 1, dtype=mg.float64).dtype is mg.float64
 
 
+@pytest.mark.parametrize("shape", [(), (4,), (3, 4), (2, 3, 4), (2, 3, 2, 2)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_without_dim_warns_and_picks_pytorchs_dim(torch, name, shape):
+    xm, xt = _both(torch, RNG.standard_normal(shape))
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}") as record:
+        out_m = getattr(F, name)(xm)
+    assert record[0].filename == __file__  # the warning points at the caller
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        out_t = getattr(torch.nn.functional, name)(xt)
+    _check_grads(out_m, out_t, [xm], [xt])
+    with pytest.warns(UserWarning) as record:  # positional, as in PyTorch: dim, _stacklevel, dtype
+        out = getattr(F, name)(xm.float(), None, 3, mg.float64)
+    assert out.dtype is mg.float64 and len(record) == 1
+
+
 # ---------------------------------------------------------------- cross_entropy and nll_loss
 
 
@@ -280,6 +358,70 @@ def test_regression_losses_parity(torch, name, reduction):
     out_m = getattr(F, name)(am, bm, reduction=reduction)
     out_t = getattr(torch.nn.functional, name)(at, bt, reduction=reduction)
     _check_grads(out_m, out_t, [am, bm], [at, bt])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_with_weight_parity(torch, name, reduction):
+    am, at = _both(torch, RNG.standard_normal((3, 4)))
+    bm, bt = _both(torch, RNG.standard_normal((3, 4)))
+    wm, wt = _both(torch, RNG.uniform(0.1, 2.0, (3, 4)))
+    out_m = getattr(F, name)(am, bm, reduction=reduction, weight=wm)
+    out_t = getattr(torch.nn.functional, name)(at, bt, reduction=reduction, weight=wt)
+    _check_grads(out_m, out_t, [am, bm, wm], [at, bt, wt])
+    with pytest.raises(ValueError, match=r"Weights and input must have the same size.*\(4,\)"):
+        getattr(F, name)(am, bm, weight=mg.ones(4, dtype=mg.float64))
+
+
+def _positional_calls(lib):
+    """Loss calls with PyTorch's positional slots (deprecated ones passed as None)."""
+    F_ = lib.nn.functional
+    rng = np.random.default_rng(5)
+
+    def t(a, **kw):
+        return lib.tensor(a, **kw)
+
+    x, p = t(rng.normal(size=(4, 3))), t(rng.uniform(0.05, 0.95, (4, 3)))
+    y, w = t(np.array([0, 2, 1, 2])), t(np.array([1.0, 0.5, 2.0]))
+    return [
+        F_.cross_entropy(x, y, None, None, 1),
+        F_.cross_entropy(x, y, w, None, 2, None, "sum", 0.2),
+        F_.nll_loss(x.log_softmax(1), y, w, None, 0, None, "none"),
+        F_.mse_loss(x, p, None, None, "sum"),
+        F_.mse_loss(x, p, None, None, "none", p),
+        F_.l1_loss(x, p, None, None, "mean", p),
+        F_.binary_cross_entropy(p, p.flip(0), w, None, None, "sum"),
+        F_.binary_cross_entropy_with_logits(x, p, None, None, None, "none", w),
+    ]
+
+
+def test_losses_take_pytorchs_positional_arguments(torch):
+    for ours, theirs in zip(_positional_calls(mg), _positional_calls(torch)):
+        _close(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "size_average, reduce, expected",
+    [(False, None, "sum"), (None, False, "none"), (True, True, "mean"), (False, True, "sum")],
+)
+def test_deprecated_size_average_and_reduce_map_to_reduction(torch, size_average, reduce, expected):
+    x, t = RNG.standard_normal((4, 3)), RNG.integers(0, 3, 4)
+    flags = {"size_average": size_average, "reduce": reduce}
+    for name, args in [
+        ("cross_entropy", (x, t)),
+        ("nll_loss", (x, t)),
+        ("mse_loss", (x, x + 1)),
+    ]:
+        with pytest.warns(
+            UserWarning, match=f"please use reduction='{expected}' instead"
+        ) as record:
+            ours = getattr(F, name)(*(mg.tensor(a) for a in args), **flags)
+        assert record[0].filename == __file__
+        with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+            theirs = getattr(torch.nn.functional, name)(*(torch.tensor(a) for a in args), **flags)
+        _close(ours, theirs)
+        plain = getattr(F, name)(*(mg.tensor(a) for a in args), reduction=expected)
+        np.testing.assert_array_equal(ours.numpy(), plain.numpy())
 
 
 def test_regression_losses_warn_when_broadcasting():

@@ -4,6 +4,7 @@ initialisation, ``nn.init``, and forward/backward parity of every layer with PyT
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections import OrderedDict
 
@@ -12,6 +13,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.nn import functional as F
 from minigrad.nn import init
 from tests.conftest import DEVICES
 
@@ -59,9 +61,16 @@ def copy_from_torch(module, torch_module, dtype=None):
 
 
 def close(a, b, rtol=1e-7, atol=1e-9):
-    a = a.detach().numpy() if isinstance(a, mg.Tensor) else a
+    a = a.detach().cpu().numpy() if isinstance(a, mg.Tensor) else a
     b = b.detach().numpy() if isinstance(b, torch.Tensor) else b
+    b = b.detach().cpu().numpy() if isinstance(b, mg.Tensor) else b
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def same_as_cpu(a, b):
+    """A result on another device against the same computation on the CPU: equal up to the
+    last bits a different summation order may change (float64 throughout)."""
+    close(a, b, rtol=1e-12, atol=1e-13)
 
 
 class Toy(nn.Module):
@@ -145,9 +154,10 @@ def test_forward_is_required():
 # ---------------------------------------------------------------- state dict
 
 
-def test_state_dict_names_and_shapes_equal_pytorch():
-    m, t = lenet(mg), lenet(torch)
+def test_state_dict_names_and_shapes_equal_pytorch(device):
+    m, t = lenet(mg).to(device), lenet(torch)
     ours, theirs = m.state_dict(), t.state_dict()
+    assert all(v.device == device for v in ours.values())
     assert list(ours) == list(theirs)
     assert [tuple(v.shape) for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
     assert ours["features.1.num_batches_tracked"].dtype is mg.int64
@@ -362,6 +372,8 @@ REPR_CASES = [
     ("Conv1d", (2, 4, 3), {"stride": 2, "padding": 1, "dilation": 2, "groups": 2}),
     ("Conv2d", (3, 6, (3, 5)), {"padding": "same", "bias": False}),
     ("Conv2d", (3, 6, 3), {"padding": 1, "padding_mode": "reflect"}),
+    ("Conv2d", (2, 3, (3, 4)), {"padding": "same", "padding_mode": "reflect"}),
+    ("Conv1d", (2, 3, 4), {"padding": "same", "padding_mode": "circular", "bias": False}),
     ("ConvTranspose2d", (4, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1}),
     ("MaxPool2d", ((2, 3),), {"ceil_mode": True}),
@@ -390,8 +402,8 @@ REPR_CASES = [
 
 
 @pytest.mark.parametrize(("name", "args", "kwargs"), REPR_CASES)
-def test_layer_repr_equals_pytorch(name, args, kwargs):
-    ours = getattr(nn, name)(*args, **kwargs)
+def test_layer_repr_equals_pytorch(name, args, kwargs, device):
+    ours = getattr(nn, name)(*args, **kwargs).to(device)  # the device does not show
     theirs = getattr(torch.nn, name)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
     assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
@@ -509,9 +521,27 @@ CONSTRUCTOR_ERRORS = [
         ValueError,
         r'only "zeros" padding_mode',
     ),
+    (
+        lambda: nn.ConvTranspose2d(2, 2, 3, output_padding=1),
+        ValueError,
+        r"output_padding=\(1, 1\), stride=\(1, 1\), dilation=\(1, 1\)",
+    ),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, output_padding=-1), ValueError, r"output_padding must"),
+    (lambda: nn.ConvTranspose2d(0, 2, 3), ValueError, r"ConvTranspose2d: in_channels must be"),
+    (lambda: nn.ConvTranspose2d(2, 0, 3), ValueError, r"out_channels must be a positive"),
+    (lambda: nn.ConvTranspose2d(2, 2, (3, 0)), ValueError, r"kernel_size must be a positive"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, stride=0), ValueError, r"stride must be a positive"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, padding=-1), ValueError, r"padding must be a non-neg"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, padding="same"), ValueError, r"not a string"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, dilation=(1,)), ValueError, r"dilation must be"),
+    (lambda: nn.ConvTranspose2d(3, 2, 3, groups=2), ValueError, r"in_channels \(3\) must be"),
+    (lambda: nn.ConvTranspose2d(2, 3, 3, groups=2), ValueError, r"out_channels \(3\) must"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, groups=0), ValueError, r"groups must be a positive"),
     (lambda: nn.MaxPool2d(0), ValueError, r"MaxPool2d: kernel_size must be a positive"),
     (lambda: nn.MaxPool2d(2, stride=0), ValueError, r"stride must be a positive"),
     (lambda: nn.MaxPool2d(2, padding=2), ValueError, r"pad should be at most half"),
+    (lambda: nn.MaxPool2d(3, padding=2, dilation=2), ValueError, r"pad=2 and kernel_size=3"),
+    (lambda: nn.MaxPool1d(4, padding=3, dilation=3), ValueError, r"pad should be at most half"),
     (lambda: nn.MaxPool1d(3, dilation=0), ValueError, r"MaxPool1d: dilation must be"),
     (lambda: nn.AvgPool2d(3, padding=2), ValueError, r"pad should be at most half of kernel"),
     (lambda: nn.AvgPool2d(2, divisor_override=0), ValueError, r"divisor_override must be"),
@@ -544,9 +574,43 @@ def test_constructor_arguments_are_checked(build, error, message):
 
 
 def test_legacy_reduction_flags_map_to_reduction():
-    assert nn.MSELoss(size_average=False).reduction == "sum"
-    assert nn.NLLLoss(reduce=False).reduction == "none"
+    records = []
+    for lib in (nn, torch.nn):
+        with pytest.warns(UserWarning, match="please use reduction='sum' instead") as record:
+            assert lib.MSELoss(size_average=False).reduction == "sum"
+        records.append(record)
+        with pytest.warns(UserWarning, match="please use reduction='none' instead"):
+            assert lib.NLLLoss(reduce=False).reduction == "none"
+        with pytest.warns(UserWarning, match="please use reduction='mean' instead"):
+            assert lib.CrossEntropyLoss(None, True, -100, True).reduction == "mean"
+    assert records[0][0].filename == __file__  # the warning points at the caller's line
     assert nn.CrossEntropyLoss(reduction="sum").reduction == "sum"
+
+
+POOL_PADDINGS = list(itertools.product([1, 2, 3, 4, 5], [0, 1, 2, 3], [1, 2, 3]))
+
+
+@pytest.mark.parametrize("layer", ["MaxPool1d", "MaxPool2d", "AvgPool2d"])
+def test_pool_constructors_accept_what_the_functional_op_accepts(layer):
+    """The construction-time padding check is the functional op's (and PyTorch's): padding at
+    most half the kernel size, whatever the dilation."""
+    fn = {"MaxPool1d": F.max_pool1d, "MaxPool2d": F.max_pool2d, "AvgPool2d": F.avg_pool2d}
+    x = mg.zeros(1, 1, 20) if layer == "MaxPool1d" else mg.zeros(1, 1, 20, 20)
+    for k, p, d in POOL_PADDINGS:
+        kw = {"padding": p} if layer == "AvgPool2d" else {"padding": p, "dilation": d}
+        try:
+            fn[layer](x, k, **kw)
+            functional_ok = True
+        except RuntimeError as e:
+            assert "at most half of kernel size" in str(e)
+            functional_ok = False
+        try:
+            getattr(nn, layer)(k, **kw)(x)
+            layer_ok = True
+        except ValueError as e:
+            assert f"pad={p} and kernel_size={k}" in str(e)
+            layer_ok = False
+        assert layer_ok == functional_ok == (p <= k // 2), (k, p, d)
 
 
 # ---------------------------------------------------------------- call-time shape errors
@@ -584,6 +648,99 @@ def test_conv_and_pool_input_errors():
         nn.MaxPool1d(2)(mg.ones(4))
 
 
+SIZE_ERRORS = [
+    (
+        lambda: nn.Conv2d(3, 4, 5)(mg.zeros(1, 3, 3, 3)),
+        r"Conv2d\(in_channels=3, out_channels=4, kernel_size=\(5, 5\)\) got input of size 3x3, "
+        r"smaller than its 5x5 kernel; use a larger input, more padding \(e.g. padding='same'\)",
+    ),
+    (
+        lambda: nn.Conv2d(3, 4, 3, padding=(1, 0), dilation=2)(mg.zeros(3, 2, 6)),
+        r"got input of size 2x6 \(4x6 after padding\), smaller than its 5x5 kernel \(3x3 with "
+        r"dilation=\(2, 2\)\)",
+    ),
+    (
+        lambda: nn.Conv1d(2, 4, 5)(mg.zeros(1, 2, 4)),
+        r"Conv1d\(in_channels=2, out_channels=4, kernel_size=\(5,\)\) got input of length 4, "
+        r"smaller than its kernel of length 5",
+    ),
+    (
+        lambda: nn.Conv2d(2, 2, 3, padding=3, padding_mode="reflect")(mg.zeros(1, 2, 3, 8)),
+        r"Conv2d\(.*\) with padding_mode='reflect' got input of size 3x8, too small for its "
+        r"padding",
+    ),
+    (
+        lambda: nn.Conv1d(2, 2, 9, padding="same", padding_mode="circular")(mg.zeros(1, 2, 3)),
+        r"Conv1d\(.*\) with padding_mode='circular' got input of size 3",
+    ),
+    (
+        lambda: nn.MaxPool2d(5)(mg.zeros(1, 1, 3, 3)),
+        r"MaxPool2d\(kernel_size=5, stride=5, padding=0, dilation=1, ceil_mode=False\) got input "
+        r"of size 3x3, smaller than its pooling window of 5x5; it needs an input of at least 5x5",
+    ),
+    (
+        lambda: nn.MaxPool1d(3, padding=1, dilation=3)(mg.zeros(2, 4)),
+        r"MaxPool1d\(.*\) got input of size 4 \(6 after padding\), smaller than its pooling "
+        r"window of 7 \(3 with dilation=\(3,\)\); it needs an input of at least 5",
+    ),
+    (
+        lambda: nn.AvgPool2d((2, 4), padding=(0, 1))(mg.zeros(1, 1, 5, 1)),
+        r"AvgPool2d\(kernel_size=\(2, 4\), stride=\(2, 4\), padding=\(0, 1\)\) got input of "
+        r"size 5x1 \(5x3 after padding\), smaller than its pooling window of 2x4; it needs an "
+        r"input of at least 2x2",
+    ),
+    (
+        lambda: nn.ConvTranspose2d(3, 2, 1, padding=1)(mg.zeros(1, 3, 1, 1)),
+        r"ConvTranspose2d\(in_channels=3, out_channels=2, kernel_size=\(1, 1\)\) got input of "
+        r"size 1x1, which gives an output of 1x1 before padding=\(1, 1\) trims it to -1x-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), SIZE_ERRORS)
+def test_inputs_too_small_for_a_layer_name_the_layer_and_the_fix(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("layer", "too_small", "large_enough"),
+    [
+        (lambda lib: lib.nn.Conv2d(3, 4, 5), (1, 3, 3, 5), (1, 3, 5, 5)),
+        (lambda lib: lib.nn.Conv2d(3, 4, 5, dilation=2, padding=2), (1, 3, 4, 9), (1, 3, 5, 5)),
+        (
+            lambda lib: lib.nn.Conv1d(3, 4, 5, padding="same", padding_mode="reflect"),
+            (3, 2),
+            (3, 3),
+        ),
+        (lambda lib: lib.nn.MaxPool2d(5), (1, 1, 3, 3), (1, 1, 5, 5)),
+        (lambda lib: lib.nn.MaxPool2d(5, stride=1, ceil_mode=True), (1, 1, 4, 6), (1, 1, 5, 6)),
+        (lambda lib: lib.nn.MaxPool1d(3, padding=1, dilation=3), (1, 2, 4), (1, 2, 5)),
+        (lambda lib: lib.nn.AvgPool2d(4, padding=1), (1, 1, 1, 5), (1, 1, 2, 5)),
+        (lambda lib: lib.nn.ConvTranspose2d(3, 2, 1, padding=1), (1, 3, 2, 2), (1, 3, 3, 3)),
+    ],
+)
+def test_layer_size_errors_are_raised_exactly_where_pytorch_raises(layer, too_small, large_enough):
+    with pytest.raises(RuntimeError):
+        layer(torch)(torch.zeros(too_small))
+    with pytest.raises(RuntimeError, match=r"got input of (size|length)"):
+        layer(mg)(mg.zeros(too_small))
+    expected = layer(torch)(torch.zeros(large_enough)).shape  # just large enough for both
+    assert layer(mg)(mg.zeros(large_enough)).shape == tuple(expected)
+
+
+def test_loading_a_pytorch_state_dict_says_how_to_export_it():
+    sd = torch.nn.Linear(3, 2).state_dict()
+    with pytest.raises(RuntimeError) as err:
+        nn.Linear(3, 2).load_state_dict(sd)
+    msg = str(err.value)
+    assert msg.startswith("Error(s) in loading state_dict for Linear:")
+    assert '2 values ("weight", "bias") are PyTorch tensors, not minigrad Tensors' in msg
+    assert "safetensors.torch.save_file" in msg and "minigrad.load(path)" in msg
+    converted = {k: mg.tensor(v.detach().cpu().numpy()) for k, v in sd.items()}  # as it says
+    assert nn.Linear(3, 2).load_state_dict(converted) == ([], [])
+
+
 def test_batch_norm_input_errors():
     with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4D input \(got 3D input"):
         nn.BatchNorm2d(3)(mg.ones(3, 4, 4))
@@ -612,9 +769,16 @@ INIT_CASES = [
 
 
 @pytest.mark.parametrize(("name", "args"), INIT_CASES)
-def test_default_init_matches_pytorch_bounds(name, args):
-    ours = getattr(nn, name)(*args)
+def test_default_init_matches_pytorch_bounds(name, args, device):
+    ours = getattr(nn, name)(*args, device=device)
     theirs = getattr(torch.nn, name)(*args)
+    assert ours.weight.device == device
+    if device != "cpu":  # drawn on the host from one generator: the same seed, the same values
+        mg.manual_seed(0)
+        on_cpu = getattr(nn, name)(*args)
+        for a, b in ((ours.weight, on_cpu.weight), (ours.bias, on_cpu.bias)):
+            assert np.array_equal(a.detach().cpu().numpy(), b.detach().numpy())
+        ours = on_cpu
     fan_in, _ = init._calculate_fan_in_and_fan_out(ours.weight)
     assert (fan_in, _) == torch.nn.init._calculate_fan_in_and_fan_out(theirs.weight)
     # kaiming_uniform_(a=sqrt(5)): bound = sqrt(6 / ((1 + 5) * fan_in)) = 1 / sqrt(fan_in)
@@ -725,26 +889,45 @@ def test_constant_inits():
 # ---------------------------------------------------------------- parity with torch
 
 
-def _parity(ours, theirs, *shapes, kwargs=None, inputs=None, rtol=1e-7):
-    """Same weights, same float64 input: same output, input gradient and parameter gradients."""
+def _forward_backward(module, arrays, g, device, kwargs):
+    """Output, input gradients and parameter gradients of ``module`` on ``device``."""
+    xs = [mg.tensor(a, dtype=mg.float64, device=device, requires_grad=True) for a in arrays]
+    out = module(*xs, **kwargs)
+    out.backward(mg.tensor(g, dtype=mg.float64, device=device))
+    return out, [x.grad for x in xs], [p.grad for _, p in module.named_parameters()]
+
+
+def _parity(ours, theirs, *shapes, kwargs=None, inputs=None, rtol=1e-7, device="cpu"):
+    """Same weights, same float64 input: same output, input gradient and parameter gradients
+    as PyTorch; on another device, also the same numbers as a copy of the layer on the CPU."""
+    kwargs = kwargs or {}
     ours.double()
     theirs.double()
     copy_from_torch(ours, theirs)
+    ours.zero_grad()  # each call compares its own gradients
+    theirs.zero_grad()
+    on_cpu = copy.deepcopy(ours).cpu() if device != "cpu" else None
+    ours.to(device)
     rng = np.random.default_rng(0)
     arrays = inputs if inputs is not None else [rng.normal(size=s) for s in shapes]
-    xs = [mg.tensor(a, dtype=mg.float64, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
-    out = ours(*xs, **(kwargs or {}))
-    ref = theirs(*ts, **(kwargs or {}))
-    close(out, ref, rtol=rtol)
+    ref = theirs(*ts, **kwargs)
     g = rng.normal(size=tuple(ref.shape))
-    out.backward(mg.tensor(g, dtype=mg.float64))
     ref.backward(torch.tensor(g))
-    for x, t in zip(xs, ts):
-        close(x.grad, t.grad, rtol=rtol)
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert p.grad is not None, name
-        close(p.grad, tp.grad, rtol=rtol)
+    out, x_grads, p_grads = _forward_backward(ours, arrays, g, device, kwargs)
+    assert out.device == device
+    close(out, ref, rtol=rtol)
+    for gx, t in zip(x_grads, ts):
+        close(gx, t.grad, rtol=rtol)
+    for (name, _), gp, (_, tp) in zip(ours.named_parameters(), p_grads, theirs.named_parameters()):
+        assert gp is not None, name
+        close(gp, tp.grad, rtol=rtol)
+    if on_cpu is not None:
+        expected = _forward_backward(on_cpu, arrays, g, "cpu", kwargs)
+        for a, b in zip([out, *x_grads, *p_grads], [expected[0], *expected[1], *expected[2]]):
+            same_as_cpu(a, b)
+        for a, b in zip(ours.state_dict().values(), on_cpu.state_dict().values()):
+            same_as_cpu(a, b)  # running statistics too
     return out
 
 
@@ -757,6 +940,23 @@ PARITY = [
     ("Conv2d", (2, 4, 3), {"padding": "same", "dilation": 2}, [(1, 2, 6, 6)]),
     ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "reflect"}, [(2, 2, 5, 5)]),
     ("Conv2d", (2, 3, 3), {"padding": 2, "padding_mode": "circular"}, [(2, 2, 5, 5)]),
+    ("Conv2d", (2, 3, (3, 4)), {"padding": "same", "padding_mode": "reflect"}, [(2, 2, 5, 6)]),
+    (
+        "Conv2d",
+        (2, 4, (2, 3)),
+        {"padding": "same", "padding_mode": "circular", "dilation": (1, 2), "groups": 2},
+        [(1, 2, 5, 6)],
+    ),
+    ("Conv2d", (2, 3, 4), {"padding": "same", "padding_mode": "replicate"}, [(1, 2, 5, 4)]),
+    ("Conv2d", (2, 3, 3), {"padding": "valid", "padding_mode": "reflect"}, [(1, 2, 5, 4)]),
+    ("Conv1d", (2, 3, 4), {"padding": "same", "padding_mode": "circular"}, [(2, 2, 7)]),
+    (
+        "Conv1d",
+        (2, 3, 3),
+        {"padding": "same", "padding_mode": "reflect", "dilation": 2},
+        [(2, 2, 7)],
+    ),
+    ("Conv1d", (2, 3, 5), {"padding": 2, "padding_mode": "replicate", "stride": 2}, [(2, 2, 9)]),
     (
         "ConvTranspose2d",
         (4, 2, 3),
@@ -767,8 +967,11 @@ PARITY = [
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1}, [(2, 3, 10)]),
     ("MaxPool2d", (2,), {}, [(2, 3, 6, 6)]),
     ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, [(1, 2, 7, 7)]),
+    ("MaxPool2d", (5,), {"stride": 2, "padding": 2, "dilation": (1, 2)}, [(1, 2, 7, 9)]),
+    ("MaxPool1d", (4,), {"padding": 2, "ceil_mode": True}, [(2, 3, 9)]),
     ("AvgPool2d", (2,), {}, [(2, 3, 6, 6)]),
     ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}, [(1, 2, 7, 7)]),
+    ("AvgPool2d", ((4, 5),), {"stride": 3, "padding": 2, "ceil_mode": True}, [(1, 2, 8, 9)]),
     ("AdaptiveAvgPool2d", ((3, 2),), {}, [(2, 3, 7, 5)]),
     ("AdaptiveAvgPool2d", (1,), {}, [(2, 3, 4, 4)]),
     ("ReLU", (), {}, [(3, 4)]),
@@ -792,59 +995,84 @@ PARITY = [
 
 
 @pytest.mark.parametrize(("name", "args", "kwargs", "shapes"), PARITY)
-def test_layer_parity_with_pytorch(name, args, kwargs, shapes):
-    _parity(getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs), *shapes)
+def test_layer_parity_with_pytorch(name, args, kwargs, shapes, device):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    _parity(ours, theirs, *shapes, device=device)
 
 
-def test_conv_transpose_output_size_parity():
+def test_conv_transpose_output_size_parity(device):
     ours, theirs = (
         nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
         torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
     )
-    out = _parity(ours, theirs, (1, 3, 4, 4), kwargs={"output_size": (8, 8)})
+    out = _parity(ours, theirs, (1, 3, 4, 4), kwargs={"output_size": (8, 8)}, device=device)
     assert out.shape == (1, 2, 8, 8)
 
 
-def test_classification_losses_parity():
+def _loss_and_grad(loss, x, target, device, log_softmax=False):
+    """``loss(x, target)`` and the gradient of its sum in ``x`` (float64, on ``device``)."""
+    loss.to(device)
+    xm = mg.tensor(x, device=device, requires_grad=True)
+    tm = mg.tensor(target, device=device)
+    out = loss(xm.log_softmax(1) if log_softmax else xm, tm)
+    out.sum().backward()
+    return out, xm.grad
+
+
+CLASSIFICATION_LOSSES = [
+    ("CrossEntropyLoss", {}),
+    ("CrossEntropyLoss", {"label_smoothing": 0.1, "reduction": "sum"}),
+    ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5, 1.5], "ignore_index": 3}),
+    ("NLLLoss", {"weight": [1.0, 2.0, 0.5, 1.5]}),
+    ("NLLLoss", {"reduction": "none", "ignore_index": 1}),
+]
+
+
+@pytest.mark.parametrize(("name", "kw"), CLASSIFICATION_LOSSES)
+def test_classification_losses_parity(name, kw, device):
     rng = np.random.default_rng(1)
     logits = rng.normal(size=(6, 4))
     labels = np.array([0, 3, 1, 1, 2, 3])
-    w = np.array([1.0, 2.0, 0.5, 1.5])
-    cases = [
-        ("CrossEntropyLoss", {}),
-        ("CrossEntropyLoss", {"label_smoothing": 0.1, "reduction": "sum"}),
-        ("CrossEntropyLoss", {"weight": w, "ignore_index": 3}),
-        ("NLLLoss", {"weight": w}),
-        ("NLLLoss", {"reduction": "none", "ignore_index": 1}),
-    ]
-    for name, kw in cases:
-        ours_kw = {k: mg.tensor(v) if k == "weight" else v for k, v in kw.items()}
-        theirs_kw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
-        ours, theirs = getattr(nn, name)(**ours_kw), getattr(torch.nn, name)(**theirs_kw)
-        assert list(ours.state_dict()) == list(theirs.state_dict())
-        x = mg.tensor(logits, requires_grad=True)
-        t = torch.tensor(logits, requires_grad=True)
-        xin, tin = (x, t) if name == "CrossEntropyLoss" else (x.log_softmax(1), t.log_softmax(1))
-        out, ref = ours(xin, mg.tensor(labels)), theirs(tin, torch.tensor(labels))
-        close(out, ref)
-        out.sum().backward()
-        ref.sum().backward()
-        close(x.grad, t.grad)
+
+    def build(lib):
+        dtype = mg.float64 if lib is mg else torch.float64
+        kwargs = {k: lib.tensor(v, dtype=dtype) if k == "weight" else v for k, v in kw.items()}
+        return getattr(lib.nn, name)(**kwargs)
+
+    ours, theirs = build(mg), build(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    out, grad = _loss_and_grad(ours, logits, labels, device, name == "NLLLoss")
+    t = torch.tensor(logits, requires_grad=True)
+    ref = theirs(t.log_softmax(1) if name == "NLLLoss" else t, torch.tensor(labels))
+    ref.sum().backward()
+    close(out, ref)
+    close(grad, t.grad)
+    if device != "cpu":
+        expected = _loss_and_grad(build(mg), logits, labels, "cpu", name == "NLLLoss")
+        for a, b in zip((out, grad), expected):
+            same_as_cpu(a, b)
 
 
-def test_bce_with_logits_parity():
+def test_bce_with_logits_parity(device):
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(5, 3)), rng.uniform(size=(5, 3))
     w, pw = rng.uniform(size=3), np.array([1.0, 2.0, 3.0])
-    ours = nn.BCEWithLogitsLoss(weight=mg.tensor(w), pos_weight=mg.tensor(pw))
+
+    def build():
+        return nn.BCEWithLogitsLoss(weight=mg.tensor(w), pos_weight=mg.tensor(pw))
+
+    ours = build()
     theirs = torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(pw))
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "pos_weight"]
-    a, b = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, ref = ours(a, mg.tensor(y)), theirs(b, torch.tensor(y))
-    close(out, ref)
-    out.backward()
+    out, grad = _loss_and_grad(ours, x, y, device)
+    b = torch.tensor(x, requires_grad=True)
+    ref = theirs(b, torch.tensor(y))
     ref.backward()
-    close(a.grad, b.grad)
+    close(out, ref)
+    close(grad, b.grad)
+    if device != "cpu":
+        for a, e in zip((out, grad), _loss_and_grad(build(), x, y, "cpu")):
+            same_as_cpu(a, e)
 
 
 @pytest.mark.parametrize(
@@ -857,19 +1085,20 @@ def test_bce_with_logits_parity():
         ("BatchNorm2d", {"track_running_stats": False}, (2, 3, 4, 4)),
     ],
 )
-def test_batch_norm_train_and_eval_parity(name, kwargs, shape):
+def test_batch_norm_train_and_eval_parity(name, kwargs, shape, device):
     ours, theirs = getattr(nn, name)(3, **kwargs), getattr(torch.nn, name)(3, **kwargs)
     if ours.affine:
         with torch.no_grad():
             theirs.weight.uniform_(0.5, 1.5)
             theirs.bias.uniform_(-0.5, 0.5)
     for _ in range(2):  # training updates the running statistics (twice)
-        _parity(ours, theirs, shape)
+        _parity(ours, theirs, shape, device=device)
     for (_, v), (_, tv) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert v.device == device
         close(v, tv, rtol=1e-10)
     ours.eval()
     theirs.eval()
-    _parity(ours, theirs, shape)  # eval uses the running statistics (if tracked)
+    _parity(ours, theirs, shape, device=device)  # eval uses the running statistics (if tracked)
 
 
 def test_dropout_train_and_eval():
@@ -885,19 +1114,24 @@ def test_dropout_train_and_eval():
     assert nn.Dropout(1.0)(x).abs().sum().item() == 0
 
 
-def test_softmax_without_dim_warns_and_picks_pytorchs_dim():
-    x = mg.randn(2, 3)
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4), (2, 3, 4, 2)])
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+def test_softmax_without_dim_warns_and_picks_pytorchs_dim(name, shape):
+    x = np.random.default_rng(0).normal(size=shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as record:
+        y = getattr(nn, name)()(mg.tensor(x))
+    assert record[0].filename == __file__  # the warning points at the caller's line
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
-        y = nn.Softmax()(x)
-    assert np.allclose(y.sum(1).numpy(), 1.0)
+        expected = getattr(torch.nn, name)()(torch.tensor(x))
+    close(y, expected, rtol=1e-12)
 
 
-def test_lenet_parity_in_eval_and_train():
+def test_lenet_parity_in_eval_and_train(device):
     ours, theirs = lenet(mg), lenet(torch)
     ours.eval()
     theirs.eval()
-    _parity(ours, theirs, (2, 1, 28, 28), rtol=1e-6)
+    _parity(ours, theirs, (2, 1, 28, 28), rtol=1e-6, device=device)
     ours.drop.p = theirs.drop.p = 0.0  # dropout masks differ between libraries
     ours.train()
     theirs.train()
-    _parity(ours, theirs, (3, 1, 28, 28), rtol=1e-6)
+    _parity(ours, theirs, (3, 1, 28, 28), rtol=1e-6, device=device)

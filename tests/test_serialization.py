@@ -50,6 +50,8 @@ def assert_same(a, b):
 
 
 def sample(device="cpu"):
+    """Every kind of value a checkpoint holds; the float tensors, the mask and the gradient
+    flag on ``device`` (the integers stay on the CPU: a checkpoint may mix devices)."""
     rng = np.random.default_rng(0)
     return {
         "weights": OrderedDict(
@@ -62,15 +64,15 @@ def sample(device="cpu"):
         "ints": [mg.tensor(np.arange(6).reshape(2, 3), dtype=d) for d in (mg.int8, mg.uint8)]
         + [mg.tensor([-(2**40), 2**40], dtype=mg.int64), mg.tensor([7], dtype=mg.int16)],
         "int32": mg.tensor([[1, -2]], dtype=mg.int32),
-        "mask": mg.tensor([[True, False], [False, True]]),
-        "scalar": mg.tensor(3.5),
-        "empty": mg.zeros(0, 3),
-        "transposed": mg.tensor(rng.normal(size=(3, 2))).T,
-        "grad": mg.ones(2, requires_grad=True),
+        "mask": mg.tensor([[True, False], [False, True]], device=device),
+        "scalar": mg.tensor(3.5, device=device),
+        "empty": mg.zeros(0, 3, device=device),
+        "transposed": mg.tensor(rng.normal(size=(3, 2)), device=device).T,
+        "grad": mg.ones(2, requires_grad=True, device=device),
         "numbers": (1, 2.5, -0.0, float("inf"), float("-inf"), float("nan"), 2**70, True, None),
         "strings": ["ascii", "ünïcödé ✓", ""],
         7: {"int key": 1, 2.5: "float key", None: "none key", False: "bool key"},
-        "nested": [[], {}, (), [[(mg.ones(1),)]]],
+        "nested": [[], {}, (), [[(mg.ones(1, device=device),)]]],
     }
 
 
@@ -81,8 +83,8 @@ def roundtrip(obj, **kwargs):
     return mg.load(buf, **kwargs)
 
 
-def test_round_trip_is_exact(tmp_path):
-    obj = sample()
+def test_round_trip_is_exact(tmp_path, device):
+    obj = sample(device)
     assert_same(obj, roundtrip(obj))
     mg.save(obj, tmp_path / "ckpt.mg")
     assert_same(obj, mg.load(tmp_path / "ckpt.mg"))
@@ -90,36 +92,45 @@ def test_round_trip_is_exact(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "ckpt.mg"]  # no temp file left
 
 
-def test_loaded_tensors_own_writable_memory():
-    t = roundtrip({"t": mg.arange(4.0)})["t"]
+def test_loaded_tensors_own_writable_memory(device):
+    t = roundtrip({"t": mg.arange(4.0, device=device)})["t"]
     with mg.no_grad():
         t.add_(1.0)
-    assert t.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert t.device == device and t.tolist() == [1.0, 2.0, 3.0, 4.0]
 
 
-def test_a_tensor_saved_twice_loads_as_one_object():
-    t = mg.ones(3)
+def test_a_tensor_saved_twice_loads_as_one_object(device):
+    t = mg.ones(3, device=device)
     out = roundtrip({"a": t, "b": [t]})
-    assert out["a"] is out["b"][0]
+    assert out["a"] is out["b"][0] and out["a"].device == device
 
 
-def test_parameters_load_as_plain_tensors():
-    lin = nn.Linear(3, 2)
+def test_parameters_load_as_plain_tensors(device):
+    lin = nn.Linear(3, 2, device=device)
     loaded = roundtrip({"p": lin.weight, "sd": lin.state_dict()})
     assert type(loaded["p"]) is mg.Tensor and loaded["p"].requires_grad
     assert type(loaded["sd"]["weight"]) is mg.Tensor and not loaded["sd"]["weight"].requires_grad
     assert isinstance(loaded["sd"], OrderedDict)
+    assert loaded["p"].device == loaded["sd"]["bias"].device == device
 
 
-def test_model_and_optimizer_checkpoint(tmp_path):
-    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+def test_model_and_optimizer_checkpoint(tmp_path, device):
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to(device)
     opt = mg.optim.Adam(model.parameters(), lr=0.01)
-    model(mg.randn(5, 4)).pow(2).sum().backward()
+    model(mg.randn(5, 4, device=device)).pow(2).sum().backward()
     opt.step()
     ckpt = {"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}
     mg.save(ckpt, tmp_path / "c.mg")
     loaded = mg.load(tmp_path / "c.mg")
-    assert_same(ckpt, loaded)
+    assert_same(ckpt, loaded)  # devices included
+    if device != "cpu":  # the same seed and steps on the CPU give the same numbers
+        mg.manual_seed(0)
+        on_cpu = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+        opt_cpu = mg.optim.Adam(on_cpu.parameters(), lr=0.01)
+        on_cpu(mg.randn(5, 4)).pow(2).sum().backward()
+        opt_cpu.step()
+        expected = {"model": on_cpu.state_dict(), "optim": opt_cpu.state_dict(), "epoch": 3}
+        assert_same(expected, mg.load(tmp_path / "c.mg", map_location="cpu"))
     assert sorted(loaded["optim"]["state"]) == [0, 1, 2, 3]  # integer keys survive
     assert loaded["optim"]["param_groups"][0]["betas"] == (0.9, 0.999)  # so do tuples
 
@@ -400,7 +411,9 @@ def _train_in_torch(torch, build, shape):
 
 @pytest.mark.parametrize(("build", "shape"), [(mlp, (8, 6)), (cnn, (8, 1, 8, 8))])
 @pytest.mark.parametrize("fmt", ["safetensors", "npz"])
-def test_weights_trained_in_pytorch_load_into_the_same_architecture(tmp_path, build, shape, fmt):
+def test_weights_trained_in_pytorch_load_into_the_same_architecture(
+    tmp_path, build, shape, fmt, device
+):
     torch = pytest.importorskip("torch")
     trained = _train_in_torch(torch, build, shape)
     sd = trained.state_dict()
@@ -412,14 +425,16 @@ def test_weights_trained_in_pytorch_load_into_the_same_architecture(tmp_path, bu
     else:
         np.savez(path, **{k: v.numpy() for k, v in sd.items()})
 
-    loaded = mg.load(path)
-    model = build(mg)
+    loaded = mg.load(path, map_location=device)
+    assert all(v.device == device for v in loaded.values())
+    model = build(mg).to(device)
     assert model.load_state_dict(loaded) == ([], [])
     model.eval()
     x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
     with torch.no_grad():
         expected = trained(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(model(mg.tensor(x)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    out = model(mg.tensor(x, device=device)).detach().cpu().numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_npy_and_unsupported_dtypes(tmp_path):
@@ -440,9 +455,77 @@ def test_safetensors_missing_says_how_to_install(tmp_path, monkeypatch):
         mg.load(tmp_path / "w.st")
 
 
-def test_save_to_and_load_from_open_files(tmp_path):
+def test_save_to_and_load_from_open_files(tmp_path, device):
     with open(tmp_path / "f.mg", "wb") as f:
-        mg.save([1, (2, mg.ones(2))], f)
+        mg.save([1, (2, mg.ones(2, device=device))], f)
     with open(tmp_path / "f.mg", "rb") as f:
         out = mg.load(f)
-    assert out[0] == 1 and out[1][1].tolist() == [1.0, 1.0]
+    assert out[0] == 1 and out[1][1].tolist() == [1.0, 1.0] and out[1][1].device == device
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_saving_into_a_missing_directory_names_the_target(tmp_path):
+    target = tmp_path / "runs" / "ckpt.mg"
+    with pytest.raises(FileNotFoundError) as err:
+        mg.save({"w": mg.ones(2)}, target)
+    msg = str(err.value)
+    assert f"can't write {str(target)!r}" in msg
+    assert f"the directory {str(tmp_path / 'runs')!r} does not exist" in msg
+    assert "ckpt.mg." not in msg  # not the temporary file's name
+    assert err.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_onto_a_directory_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"can't write .*: it is a directory") as err:
+        mg.save({"w": mg.ones(2)}, tmp_path)
+    assert err.value.filename == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the temporary file is gone
+
+
+def test_file_objects_are_named_by_their_type_not_their_address(tmp_path):
+    with pytest.raises(ValueError) as err:
+        mg.load(io.BytesIO(serialization.MAGIC + b"short"))
+    assert "the BytesIO object is not a valid minigrad checkpoint: truncated" in str(err.value)
+    assert "0x" not in str(err.value)
+    path = _write(tmp_path / "named.mg", serialization.MAGIC + b"short")
+    with open(path, "rb") as f, pytest.raises(ValueError, match=f"{str(path)!r} is not a valid"):
+        mg.load(f)
+    with pytest.raises(TypeError, match="open it in binary mode"):
+        mg.load(io.StringIO("text"))
+    with pytest.raises(TypeError, match="the StringIO object is open in text mode"):
+        mg.save({}, io.StringIO())
+    with pytest.raises(TypeError, match="f must be a path or a binary file object, got int"):
+        mg.save({}, 3)
+
+
+def test_loading_pytorch_tensors_says_how_to_export_them():
+    torch = pytest.importorskip("torch")
+    for obj in (torch.nn.Linear(2, 2).state_dict(), torch.ones(2)):
+        with pytest.raises(TypeError) as err:
+            mg.load(obj)
+        msg = str(err.value)
+        assert "got PyTorch tensors, not a file" in msg
+        assert "safetensors.torch.save_file" in msg and "numpy.savez" in msg
+    with pytest.raises(TypeError, match="f must be a path or a binary file object, got dict"):
+        mg.load({"w": 1})
+
+
+def test_foreign_weight_files_have_no_checksum_of_their_own(tmp_path):
+    """What load's docstring says: a safetensors file's data is not checked (a flipped bit
+    loads as another number); an .npz has only the zip format's CRC-32 per array."""
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    w = np.arange(64, dtype=np.float32)
+    data = bytearray(safetensors_numpy.save({"w": w}))
+    data[-4 * 5] ^= 0x10  # a bit of w[59]
+    loaded = mg.load(io.BytesIO(bytes(data)))["w"].numpy()
+    assert loaded[59] != w[59] and np.array_equal(np.delete(loaded, 59), np.delete(w, 59))
+    buf = io.BytesIO()
+    np.savez(buf, w=w)
+    data = bytearray(buf.getvalue())
+    data[data.find(w.tobytes()) + 4 * 59] ^= 0x10
+    with pytest.raises(ValueError, match="Bad CRC-32"):
+        mg.load(io.BytesIO(bytes(data)))
+    assert "no checksum of their own" in " ".join(mg.load.__doc__.split())

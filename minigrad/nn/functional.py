@@ -1,8 +1,13 @@
-"""``minigrad.nn.functional``: the ops of neural networks, with PyTorch's names and defaults."""
+"""``minigrad.nn.functional``: the ops of neural networks, with PyTorch's names, argument order
+and defaults (``tests/test_functional.py`` compares every signature with PyTorch's)."""
 
 from __future__ import annotations
 
+import warnings
+
 from minigrad import dtypes
+from minigrad.ops import elementwise as _elementwise
+from minigrad.ops import movement as _movement
 from minigrad.ops import reduce as _reduce
 from minigrad.ops.activation import (
     elu,
@@ -16,7 +21,6 @@ from minigrad.ops.activation import (
     softplus,
 )
 from minigrad.ops.conv import conv1d, conv2d, conv_transpose2d
-from minigrad.ops.elementwise import sigmoid, tanh
 from minigrad.ops.linear import linear
 from minigrad.ops.loss import (
     binary_cross_entropy,
@@ -26,7 +30,6 @@ from minigrad.ops.loss import (
     mse_loss,
     nll_loss,
 )
-from minigrad.ops.movement import flatten
 from minigrad.ops.norm import (
     batch_norm,
     dropout,
@@ -40,14 +43,57 @@ from minigrad.ops.resample import interpolate, pad, upsample
 from minigrad.tensor import Tensor
 
 
-def softmax(input: Tensor, dim: int, *, dtype: dtypes.dtype | None = None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dtype`` casts the input first."""
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's legacy choice when no ``dim`` is given, with its deprecation warning: dim 0
+    for 0-, 1- and 3-D input (an unbatched vector or (C, H, W) image), else dim 1."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(
+    input: Tensor,
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dtype`` casts the input first.
+    ``dim=None`` is deprecated (as in PyTorch): it warns and picks dim 0 or 1 by rank."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
     return _reduce.softmax(input if dtype is None else input.to(dtype), dim)
 
 
-def log_softmax(input: Tensor, dim: int, *, dtype: dtypes.dtype | None = None) -> Tensor:
-    """``x - logsumexp(x)`` along ``dim``, computed in one max-shifted pass."""
+def log_softmax(
+    input: Tensor,
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, computed in one max-shifted pass; ``dim=None`` as in
+    ``softmax``."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
     return _reduce.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, elementwise."""
+    return _elementwise.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """``tanh(x)``, elementwise."""
+    return _elementwise.tanh(input)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dimensions ``start_dim`` to ``end_dim`` merged into one (``torch.flatten``)."""
+    return _movement.flatten(input, start_dim, end_dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

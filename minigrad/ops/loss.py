@@ -2,12 +2,14 @@
 nll_loss, with weights, ignore_index, label smoothing or class probabilities), mse/l1 and the
 binary cross entropies.
 
-Arguments after the first few are keyword-only: PyTorch's positional slots there hold deprecated
-options (``size_average``, ``reduce``), so any call accepted here means the same in PyTorch."""
+Signatures are PyTorch's, positions included: the deprecated ``size_average`` / ``reduce`` flags
+keep their slots and, when given, set ``reduction`` (with PyTorch's deprecation warning)."""
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 
 from minigrad.autograd.function import Function, register
@@ -18,9 +20,36 @@ from minigrad.ops.reduce import GatherGrad, log_softmax, mean, sum
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 # ---------------------------------------------------------------- argument checks
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by the caller of this function point at
+    the first frame outside minigrad (the user's line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average`` / ``reduce`` flags mapped to a ``reduction`` (either
+    flag given overrides it), with PyTorch's deprecation warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+        "instead.",
+        UserWarning,
+        stacklevel=_caller_stacklevel(),
+    )
+    return reduction
 
 
 def _check_reduction(name: str, reduction) -> None:
@@ -169,12 +198,14 @@ def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    *,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log likelihood of class-index targets, given log-probabilities ``input`` of
     shape (N, C), (N, C, d1, ...) or (C,)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float("nll_loss", "input", input)
     _check_reduction("nll_loss", reduction)
     x, t, unbatched = _class_layout("nll_loss", input, target)
@@ -235,14 +266,16 @@ def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    *,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """Cross entropy between logits ``input`` ((N, C), (N, C, d1, ...) or (C,)) and class
     indices (int64, the input's shape without C) or class probabilities (float, the input's
     shape). Computed as ``nll_loss(log_softmax(input))``, stable for any finite logits."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float("cross_entropy", "input", input)
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -297,7 +330,7 @@ def _pointwise_pair(name: str, input, target) -> tuple[Tensor, Tensor]:
             f"input size {tuple(input.shape)}; they are broadcast, which is likely not what "
             "you want. Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_caller_stacklevel(),
         )
     return input, target
 
@@ -348,10 +381,43 @@ class MseLossGrad(Function):
         return gg_g, (gx if need_x else None), (-gx if need_t else None)
 
 
-def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
-    """Squared error ``(input - target)^2``, reduced."""
+def _sample_weight(name: str, weight, input: Tensor) -> None:
+    if weight is None:
+        return
+    _check_float(name, "weight", weight)
+    _same_device(name, input, "weight", weight)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{name}(): Weights and input must have the same size, got weight of shape "
+            f"{tuple(weight.shape)} for input of shape {tuple(input.shape)}"
+        )
+
+
+def _weighted(loss: Tensor, weight: Tensor, reduction: str) -> Tensor:
+    """``loss * weight`` reduced; the mean divides by the summed weights, as in PyTorch."""
+    loss = loss * weight
+    if reduction == "mean":
+        return sum(loss) / sum(weight)
+    return _reduce(loss, reduction)
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Squared error ``(input - target)^2``, reduced; ``weight`` (the input's shape) scales
+    each element, and the mean then divides by ``weight.sum()``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     input, target = _pointwise_pair("mse_loss", input, target)
+    _sample_weight("mse_loss", weight, input)
+    if weight is not None:
+        d = input - target
+        return _weighted(d * d, weight, reduction)
     if input.shape != target.shape or input.dtype is not target.dtype:
         d = input - target  # broadcast or mixed dtypes: the plain composite
         return _reduce(d * d, reduction)
@@ -359,10 +425,21 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
 
 
 @register("l1_loss")
-def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
-    """Absolute error ``|input - target|``, reduced."""
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Absolute error ``|input - target|``, reduced; ``weight`` as in ``mse_loss``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     input, target = _pointwise_pair("l1_loss", input, target)
+    _sample_weight("l1_loss", weight, input)
+    if weight is not None:
+        return _weighted(E.abs(input - target), weight, reduction)
     return _reduce(E.abs(input - target), reduction)
 
 
@@ -395,12 +472,14 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Binary cross entropy of logits: ``-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))``,
     computed as ``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``: finite for any logits."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _binary_args("binary_cross_entropy_with_logits", input, target, weight)
     softplus_neg = Softplus.apply(-input, beta=1.0, threshold=math.inf)  # -log sigmoid(x)
@@ -425,10 +504,16 @@ def _clamped_log(p: Tensor) -> Tensor:
 
 @register("binary_cross_entropy")
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, *, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """Binary cross entropy of probabilities ``input`` in [0, 1]; each log is clamped at -100,
     as in PyTorch, so that 0 and 1 give finite losses."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     _binary_args("binary_cross_entropy", input, target, weight)
     data = input._data

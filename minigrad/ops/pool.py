@@ -115,7 +115,7 @@ def _pool_geometry(name, x, nd, kernel_size, stride, padding, dilation, ceil_mod
         )
     size = x.shape[2:]
     out = tuple(
-        _pooled_size(n, k, s, p, d, ceil_mode)
+        pooled_size(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(size, kernel, stride, pad, dilation)
     )
     if any(o < 1 for o in out):
@@ -129,7 +129,7 @@ def _pool_geometry(name, x, nd, kernel_size, stride, padding, dilation, ceil_mod
     return K.Geometry(size, out, kernel, stride, pad, dilation)
 
 
-def _pooled_size(n, k, s, p, d, ceil_mode) -> int:
+def pooled_size(n, k, s, p, d, ceil_mode) -> int:
     """PyTorch's rule: with ceil_mode the last window must start inside the input or the
     leading padding."""
     out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_epoch(type(self).__name__, "last_epoch", last_epoch)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -50,6 +52,8 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or, deprecated in PyTorch too, jump to ``epoch``)."""
+        if epoch is not None:
+            _check_epoch("step", "epoch", epoch)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -69,7 +73,17 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"load_state_dict(): expected the dict that state_dict() returned, got "
+                f"{type(state_dict).__name__}"
+            )
         self.__dict__.update(state_dict)
+
+
+def _check_epoch(name: str, arg: str, value) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}: {arg} must be an int, got {type(value).__name__} {value!r}")
 
 
 class StepLR(LRScheduler):
@@ -103,6 +117,11 @@ class MultiStepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
+        if not isinstance(milestones, Iterable) or isinstance(milestones, str):
+            raise TypeError(f"MultiStepLR: milestones must be a list of ints, got {milestones!r}")
+        milestones = list(milestones)
+        for m in milestones:
+            _check_epoch("MultiStepLR", "each milestone", m)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -149,10 +168,13 @@ class CosineAnnealingLR(LRScheduler):
     recursively as PyTorch does (so it composes with other changes to the lr)."""
 
     def __init__(
-        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+        self, optimizer: Optimizer, T_max: float, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
-        if not isinstance(T_max, int) or isinstance(T_max, bool) or T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
+        # PyTorch accepts any number of epochs, a float included; zero or less never anneals
+        if not isinstance(T_max, numbers.Real) or isinstance(T_max, bool) or not T_max > 0:
+            raise ValueError(
+                f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max!r}"
+            )
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

@@ -126,6 +126,21 @@ def _pair_draw(data):
     return [s, s], {"reduction": _reduction(data)}
 
 
+def _weighted_pair_draw(data):
+    """Input and target, and half of the time a per-element weight (a third input)."""
+    shapes, params = _pair_draw(data)
+    return shapes + shapes[:1] * data.draw(st.sampled_from([0, 1])), params
+
+
+def _l1(m, p, a, b, *weight):
+    return m.nn.functional.l1_loss(a, b, reduction=p["reduction"], weight=(weight or [None])[0])
+
+
+def _l1_prepare(xs, p):
+    """The target away from the input (|x - t| has a kink there); weights in [0.5, 2.5]."""
+    return [xs[0], xs[0] + _away(xs[1] - xs[0], [0]), *(np.abs(w) + 0.5 for w in xs[2:])]
+
+
 def _bce_logits_draw(data):
     s = shape(data, min_dims=1)
     rng = _rng(data)
@@ -399,11 +414,7 @@ SPECS = {
     "mse_loss": Spec(
         lambda m, p, a, b: m.nn.functional.mse_loss(a, b, reduction=p["reduction"]), _pair_draw
     ),
-    "l1_loss": Spec(
-        lambda m, p, a, b: m.nn.functional.l1_loss(a, b, reduction=p["reduction"]),
-        _pair_draw,
-        prepare=lambda xs, p: [xs[0], xs[0] + _away(xs[1] - xs[0], [0])],
-    ),
+    "l1_loss": Spec(_l1, _weighted_pair_draw, prepare=_l1_prepare),
     "binary_cross_entropy_with_logits": Spec(
         _bce_logits,
         _bce_logits_draw,

@@ -43,17 +43,6 @@ def reduction(layer: str, value: Any) -> str:
     return value
 
 
-def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    """PyTorch's deprecated ``size_average`` / ``reduce`` flags, mapped to ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
-
-
 def tensor_input(layer: Any, x: Any) -> None:
     """Refuse non-tensor input; ``layer`` is a name, or a module whose ``_name()`` gives one
     (computed only when there is an error: this runs on every forward)."""

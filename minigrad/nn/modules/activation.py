@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
@@ -70,16 +69,6 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-def _implicit_dim(name: str, ndim: int) -> int:
-    """PyTorch's legacy choice when no ``dim`` is given (with its deprecation warning)."""
-    warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
-        "dim=X as an argument.",
-        stacklevel=3,
-    )
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``dim``."""
 
@@ -88,8 +77,8 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim if self.dim is not None else _implicit_dim("softmax", input.ndim)
-        return F.softmax(input, dim)
+        # no dim: F.softmax warns; _stacklevel=5 points the warning at the caller of the layer
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -103,8 +92,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim if self.dim is not None else _implicit_dim("log_softmax", input.ndim)
-        return F.log_softmax(input, dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -127,12 +127,16 @@ class _ConvNd(Module):
             )
         _args.same_dtype(self, input, self.weight)
 
-    def _explicit_padding(self) -> tuple[int, ...]:
-        """F.pad widths for a non-zero ``padding_mode``: (left, right) pairs, last dim first."""
-        pads: list[int] = []
-        for p in reversed(self.padding):
-            pads += [p, p]
-        return tuple(pads)
+    def _pads(self) -> list[tuple[int, int]]:
+        """(before, after) padding per spatial dim; 'same' puts the odd element after, as the
+        functional op does."""
+        n = self._n
+        if self.padding == "valid":
+            return [(0, 0)] * n
+        if self.padding == "same":
+            total = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            return [(t // 2, t - t // 2) for t in total]
+        return [(p, p) for p in self.padding]
 
     def extra_repr(self) -> str:
         n = self._n
@@ -185,20 +189,54 @@ class _Conv(_ConvNd):
             device=device,
             dtype=dtype,
         )
-        if padding_mode != "zeros" and isinstance(self.padding, str):
-            raise ValueError(
-                f"{type(self).__name__}: padding={self.padding!r} needs padding_mode='zeros'"
-            )
+
+    def _check_size(self, input: Tensor) -> None:
+        """Refuse an input the padding mode can't pad or the kernel doesn't fit, naming the
+        layer and what would fit."""
+        size = tuple(input.shape[-self._n :])
+        pads = self._pads()
+        mode = self.padding_mode
+        if mode in ("reflect", "circular"):
+            # reflect mirrors without repeating the edge (pad < size); circular wraps once
+            limit = [m - 1 if mode == "reflect" else m for m in size]
+            if any(max(p) > lim for p, lim in zip(pads, limit)):
+                raise RuntimeError(
+                    f"{self._name()} with padding_mode={mode!r} got input of size "
+                    f"{_x(size)}, too small for its padding {tuple(pads)} (each side must be "
+                    f"{'smaller than' if mode == 'reflect' else 'at most'} the input size); "
+                    "use a larger input, less padding or padding_mode='replicate'"
+                )
+        padded = [m + a + b for m, (a, b) in zip(size, pads)]
+        extent = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation)]
+        if all(p >= e for p, e in zip(padded, extent)):
+            return
+        what = _x(size) + (f" ({_x(padded)} after padding)" if padded != list(size) else "")
+        kernel = f"{_x(extent)} kernel" if self._n > 1 else f"kernel of length {extent[0]}"
+        if any(d != 1 for d in self.dilation):
+            kernel += f" ({_x(self.kernel_size)} with dilation={self.dilation})"
+        raise RuntimeError(
+            f"{self._name()} got input of {'size' if self._n > 1 else 'length'} {what}, "
+            f"smaller than its {kernel}; use a larger input, more padding (e.g. "
+            "padding='same') or a smaller kernel_size"
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
+        self._check_size(input)
         conv = getattr(F, self._conv)
         if self.padding_mode != "zeros":
-            input = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            # F.pad widths: (before, after) pairs, last dim first
+            widths = [w for pair in reversed(self._pads()) for w in pair]
+            input = F.pad(input, widths, mode=self.padding_mode)
             padding: Any = 0
         else:
             padding = self.padding
         return conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+def _x(size) -> str:
+    """``(3, 4) -> '3x4'``."""
+    return "x".join(map(str, size))
 
 
 class Conv1d(_Conv):
@@ -278,6 +316,20 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         self._check_input(input)
         output_padding = self._output_padding(input, output_size)
+        size = tuple(input.shape[-2:])
+        full = [
+            (n - 1) * s + d * (k - 1) + 1 + op
+            for n, s, d, k, op in zip(
+                size, self.stride, self.dilation, self.kernel_size, output_padding
+            )
+        ]
+        out = [f - 2 * p for f, p in zip(full, self.padding)]
+        if any(o <= 0 for o in out):
+            raise RuntimeError(
+                f"{self._name()} got input of size {_x(size)}, which gives an output of "
+                f"{_x(full)} before padding={self.padding} trims it to {_x(out)}; use less "
+                "padding, a larger input or a larger kernel_size"
+            )
         return F.conv_transpose2d(
             input,
             self.weight,

@@ -8,13 +8,14 @@ import numbers
 from minigrad.nn import functional as F
 from minigrad.nn.modules import _args
 from minigrad.nn.modules.module import Module
+from minigrad.ops.loss import legacy_reduction
 from minigrad.tensor import Tensor
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
-        reduction = _args.legacy_reduction(size_average, reduce, reduction)
+        reduction = legacy_reduction(size_average, reduce, reduction)
         self.reduction = _args.reduction(type(self).__name__, reduction)
 
 

@@ -324,6 +324,18 @@ class Module:
         one is an error. A shape mismatch is always an error."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        from_torch = [k for k, v in state_dict.items() if _is_torch(v)]
+        if from_torch:
+            what = "is a PyTorch tensor" if len(from_torch) == 1 else "are PyTorch tensors"
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                f"{_count(len(from_torch), 'value')} ({_listed(from_torch)}) {what}, not "
+                "minigrad Tensors. Export the PyTorch state dict with "
+                "safetensors.torch.save_file(sd, 'w.safetensors') or numpy.savez('w.npz', "
+                "**{k: v.cpu().numpy() for k, v in sd.items()}) and pass minigrad.load(path); "
+                "or convert it: {k: minigrad.tensor(v.detach().cpu().numpy()) for k, v in "
+                "sd.items()}"
+            )
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
@@ -509,3 +521,18 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _listed(keys: list[str], limit: int = 3) -> str:
+    """``"a", "b", "c" and 4 more``."""
+    shown = ", ".join(f'"{k}"' for k in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def _is_torch(value: Any) -> bool:
+    """A PyTorch tensor (checked by its type's module: torch is never imported here)."""
+    return type(value).__module__.split(".")[0] == "torch"

@@ -7,6 +7,7 @@ from typing import Any
 from minigrad.nn import functional as F
 from minigrad.nn.modules import _args
 from minigrad.nn.modules.module import Module
+from minigrad.ops.pool import pooled_size
 from minigrad.tensor import Tensor
 
 
@@ -19,6 +20,45 @@ def _check_rank(layer: Module, input: Tensor, n: int) -> None:
             f"{type(layer).__name__} expects a {n + 1}-D (C, {dims}) or {n + 2}-D (N, C, {dims}) "
             f"input; got shape {tuple(input.shape)}"
         )
+
+
+def _check_pad(name: str, padding: Any, kernel_size: Any, n: int) -> None:
+    """The functional ops' rule, checked at construction: padding at most half the kernel size
+    (the undilated one, as in PyTorch)."""
+    pads = _args.ntuple(name, "padding", padding, n, 0)
+    k = _args.ntuple(name, "kernel_size", kernel_size, n, 1)
+    if any(p > kk // 2 for p, kk in zip(pads, k)):
+        raise ValueError(
+            f"{name}: pad should be at most half of kernel size, but got pad={padding} and "
+            f"kernel_size={kernel_size}"
+        )
+
+
+def _check_size(layer: Module, input: Tensor, n: int, dilation: Any = 1) -> None:
+    """Refuse an input too small for even one window, naming the layer and what would fit."""
+    name = type(layer).__name__
+    size = tuple(input.shape[-n:])
+    k = _args.ntuple(name, "kernel_size", layer.kernel_size, n, 1)
+    s = _args.ntuple(name, "stride", layer.stride, n, 1)
+    p = _args.ntuple(name, "padding", layer.padding, n, 0)
+    d = _args.ntuple(name, "dilation", dilation, n, 1)
+    out = [pooled_size(*args, layer.ceil_mode) for args in zip(size, k, s, p, d)]
+    if all(o >= 1 for o in out):
+        return
+    extent = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
+    padded = [m + 2 * pp for m, pp in zip(size, p)]
+    what = "x".join(map(str, size))
+    if any(p):
+        what += f" ({'x'.join(map(str, padded))} after padding)"
+    window = "x".join(map(str, extent))
+    if any(dd != 1 for dd in d):
+        window += f" ({'x'.join(map(str, k))} with dilation={tuple(d)})"
+    least = "x".join(str(max(e - 2 * pp, 1)) for e, pp in zip(extent, p))
+    raise RuntimeError(
+        f"{name}({layer.extra_repr()}) got input of size {what}, smaller than its pooling "
+        f"window of {window}; it needs an input of at least {least}: use a larger input or "
+        "a smaller kernel_size"
+    )
 
 
 class _MaxPoolNd(Module):
@@ -35,17 +75,11 @@ class _MaxPoolNd(Module):
     ) -> None:
         super().__init__()
         name, n = type(self).__name__, self._n
-        k = _args.ntuple(name, "kernel_size", kernel_size, n, 1)
+        _args.ntuple(name, "kernel_size", kernel_size, n, 1)
         if stride is not None:
             _args.ntuple(name, "stride", stride, n, 1)
-        pads = _args.ntuple(name, "padding", padding, n, 0)
-        dil = _args.ntuple(name, "dilation", dilation, n, 1)
-        for p, kk, d in zip(pads, k, dil):
-            if p > ((kk - 1) * d + 1) // 2:
-                raise ValueError(
-                    f"{name}: pad should be at most half of effective kernel size, but got "
-                    f"pad={padding}, kernel_size={kernel_size} and dilation={dilation}"
-                )
+        _args.ntuple(name, "dilation", dilation, n, 1)
+        _check_pad(name, padding, kernel_size, n)
         # the arguments are kept as given (an int stays an int), as PyTorch's repr shows them
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -68,6 +102,7 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         _check_rank(self, input, 1)
+        _check_size(self, input, 1, self.dilation)
         return F.max_pool1d(
             input,
             self.kernel_size,
@@ -86,6 +121,7 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         _check_rank(self, input, 2)
+        _check_size(self, input, 2, self.dilation)
         return F.max_pool2d(
             input,
             self.kernel_size,
@@ -111,15 +147,10 @@ class AvgPool2d(Module):
     ) -> None:
         super().__init__()
         name = "AvgPool2d"
-        k = _args.ntuple(name, "kernel_size", kernel_size, 2, 1)
+        _args.ntuple(name, "kernel_size", kernel_size, 2, 1)
         if stride is not None:
             _args.ntuple(name, "stride", stride, 2, 1)
-        pads = _args.ntuple(name, "padding", padding, 2, 0)
-        if any(p > kk // 2 for p, kk in zip(pads, k)):
-            raise ValueError(
-                f"{name}: pad should be at most half of kernel size, but got pad={padding} "
-                f"and kernel_size={kernel_size}"
-            )
+        _check_pad(name, padding, kernel_size, 2)
         if divisor_override is not None:
             _args.positive_int(name, "divisor_override", divisor_override)
         self.kernel_size = kernel_size
@@ -131,6 +162,7 @@ class AvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         _check_rank(self, input, 2)
+        _check_size(self, input, 2)
         return F.avg_pool2d(
             input,
             self.kernel_size,
