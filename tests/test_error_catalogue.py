@@ -3,6 +3,7 @@ that each message quoted in the document is the one the code gives today."""
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pathlib
@@ -10,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import pytest
@@ -112,17 +112,39 @@ def test_backward_twice_names_the_op_and_retain_graph():
         y.backward()
 
 
-def test_inplace_change_of_saved_tensor_names_the_op_and_versions():
+def test_inplace_change_of_saved_input_names_the_saving_op_and_versions():
     a = mg.ones(3, requires_grad=True)
-    b = a * 2
-    c = b * b
+    b = a * 2  # made by Mul, saved by Sin: the message must name Sin
+    c = b.sin()
     b.add_(1)
     with pytest.raises(
         RuntimeError,
-        match=r"modified by an inplace operation: the input of shape \(3,\) saved by MulBackward "
+        match=r"modified by an inplace operation: the input of shape \(3,\) saved by SinBackward "
         r"is at version 1; expected version 0",
     ):
         c.sum().backward()
+
+
+def test_inplace_change_of_saved_output_names_the_saving_op():
+    a = mg.ones(2, 3, requires_grad=True)
+    b = a.exp()
+    b.mul_(2)
+    b.add_(1)
+    with pytest.raises(
+        RuntimeError,
+        match=r"the output of shape \(2, 3\) saved by ExpBackward is at version 2; expected "
+        r"version 0",
+    ):
+        b.sum().backward()
+
+
+def test_inplace_change_after_backward_ran_is_fine():
+    a = mg.ones(3, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    c.sum().backward()
+    b.add_(1)  # the saved value was already used
+    assert a.grad.tolist() == pytest.approx([2 * math.cos(2.0)] * 3)
 
 
 def test_inplace_on_leaf_that_requires_grad():
@@ -216,13 +238,23 @@ def test_bad_layer_arguments_rejected_at_construction(make, match):
 
 
 def test_kernel_larger_than_padded_input():
+    x = mg.ones(1, 1, 3, 3)
+    with pytest.raises(
+        RuntimeError, match=r"^Conv2d\(in_channels=1.*size 3x3, smaller than its 5x5"
+    ):
+        nn.Conv2d(1, 4, 5)(x)
+    with pytest.raises(RuntimeError, match=r"size 3x3 \(5x5 after padding\), smaller than its 6x6"):
+        nn.Conv2d(1, 4, 6, padding=1)(x)
+    assert nn.Conv2d(1, 4, 5, padding=1)(x).shape == (1, 4, 1, 1)  # the padding makes it fit
     with pytest.raises(RuntimeError, match=r"Kernel size: \(5 x 5\)"):
-        nn.Conv2d(1, 4, 5)(mg.ones(1, 1, 3, 3))
-    assert nn.Conv2d(1, 4, 5, padding=1)(mg.ones(1, 1, 3, 3)).shape == (1, 4, 1, 1)
-    with pytest.raises(RuntimeError, match=r"max_pool2d: .*Output size is too small"):
-        nn.MaxPool2d(4)(mg.ones(1, 1, 3, 3))
-    with pytest.raises(RuntimeError, match="Output size is too small"):
-        nn.AvgPool2d(4)(mg.ones(1, 1, 3, 3))
+        F.conv2d(x, mg.ones(4, 1, 5, 5))
+    with pytest.raises(RuntimeError, match=r"^MaxPool2d\(kernel_size=4.*smaller than its pooling"):
+        nn.MaxPool2d(4)(x)
+    with pytest.raises(RuntimeError, match=r"^AvgPool2d\(kernel_size=4.*smaller than its pooling"):
+        nn.AvgPool2d(4)(x)
+    with pytest.raises(RuntimeError, match=r"^max_pool2d: .*Output size is too small"):
+        F.max_pool2d(x, 4)
+    assert nn.MaxPool2d(4, padding=1)(x).shape == (1, 1, 1, 1)
 
 
 def test_wrong_feature_or_channel_count_names_the_layer():
@@ -261,21 +293,32 @@ def test_empty_batch_through_conv_and_pool(device):
     assert nn.AvgPool2d(2)(x).shape == (0, 1, 3, 3)
 
 
-def test_empty_batch_through_batchnorm_in_eval():
-    bn = nn.BatchNorm2d(2).eval()
-    assert bn(mg.zeros(0, 2, 3, 3)).shape == (0, 2, 3, 3)
-
-
-def test_empty_batch_through_batchnorm_in_training():
-    bn = nn.BatchNorm2d(2)
-    x = mg.zeros(0, 2, 3, 3, requires_grad=True)
-    y = bn(x)
-    assert y.shape == (0, 2, 3, 3)
-    # as in PyTorch: running statistics unchanged, the batch counted, zero parameter gradients
+def test_empty_batch_through_batchnorm_in_eval(device):
+    bn = nn.BatchNorm2d(2).to(device).eval()
+    assert bn(mg.zeros(0, 2, 3, 3, device=device)).shape == (0, 2, 3, 3)
     assert bn.running_mean.tolist() == [0.0, 0.0] and bn.running_var.tolist() == [1.0, 1.0]
-    assert bn.num_batches_tracked.item() == 1
+
+
+@pytest.mark.parametrize("layer,shape", [(nn.BatchNorm1d, (0, 2)), (nn.BatchNorm2d, (0, 2, 3, 3))])
+def test_empty_batch_through_batchnorm_in_training(device, layer, shape):
+    torch = pytest.importorskip("torch")
+    bn = layer(2, momentum=0.5).to(device)
+    tbn = getattr(torch.nn, layer.__name__)(2, momentum=0.5)
+    first = torch.randn(3, *shape[1:], generator=torch.Generator().manual_seed(0))
+    bn(mg.tensor(first.tolist(), device=device))  # a real batch first: non-trivial statistics
+    tbn(first)
+    before = bn.running_mean.tolist(), bn.running_var.tolist()
+    x = mg.zeros(*shape, requires_grad=True, device=device)
+    y = bn(x)
+    tbn(torch.zeros(*shape))
+    assert y.shape == shape
+    # as in PyTorch: running statistics unchanged, the batch counted, zero parameter gradients
+    assert (bn.running_mean.tolist(), bn.running_var.tolist()) == before
+    assert bn.running_mean.tolist() == pytest.approx(tbn.running_mean.tolist(), rel=1e-5)
+    assert bn.running_var.tolist() == pytest.approx(tbn.running_var.tolist(), rel=1e-5)
+    assert bn.num_batches_tracked.item() == tbn.num_batches_tracked.item() == 2
     y.sum().backward()
-    assert x.grad.shape == (0, 2, 3, 3)
+    assert x.grad.shape == shape
     assert bn.weight.grad.tolist() == [0.0, 0.0] and bn.bias.grad.tolist() == [0.0, 0.0]
 
 
@@ -415,38 +458,99 @@ def test_damaged_checkpoint(tmp_path, how, match):
         mg.load(path)
 
 
-WRITER = """
-import sys
+STALLED_SAVE = """
+import io, os, sys, time
 import minigrad as mg
-path = sys.argv[1]
-k = 0
-while True:
-    k += 1
-    mg.save({"step": k, "w": mg.full((1 << 21,), float(k))}, path)
-    print(k, flush=True)
+from minigrad import serialization
+
+path, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+
+def stall():
+    print("stalled", flush=True)  # tell the parent that this process is inside mg.save
+    time.sleep(120)
+
+
+if where == "write":  # stop halfway through writing the bytes
+    write_parts = serialization._write_parts
+
+    def write_half(f, parts):
+        whole = io.BytesIO()
+        write_parts(whole, parts)
+        data = whole.getvalue()
+        f.write(data[: len(data) // 2])
+        f.flush()
+        stall()
+
+    serialization._write_parts = write_half
+else:  # every byte written, not yet on disk for sure nor renamed
+    os.fsync = lambda fd: stall()
+mg.save({"step": 2, "w": mg.full((n,), 2.0)}, path)
 """
+N_SAVED = 1 << 16
 
 
-def test_checkpoint_of_a_process_killed_mid_save_still_loads(tmp_path):
-    path = tmp_path / "ck.mg"
+def kill_inside_save(path: pathlib.Path, where: str) -> None:
+    """Start a process that saves step 2 to ``path``, wait until it is stalled inside mg.save
+    (halfway through the write, or at the fsync before the rename), and SIGKILL it there."""
     root = pathlib.Path(__file__).parents[1]
-    env = dict(os.environ, PYTHONPATH=str(root))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", STALLED_SAVE, str(path), where, str(N_SAVED)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
-        for _ in range(3):  # three complete saves, then kill it while it writes the fourth
-            assert proc.stdout.readline().strip()
-        time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
+        line = proc.stdout.readline()
+        assert line == "stalled\n", proc.stderr.read() if not line else line
         proc.kill()
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         proc.stdout.close()
+        proc.stderr.close()
+
+
+def saved_size(obj) -> int:
+    buf = io.BytesIO()
+    mg.save(obj, buf)
+    return len(buf.getvalue())
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_process_killed_inside_save_leaves_the_old_checkpoint(tmp_path, where):
+    path = tmp_path / "ck.mg"
+    mg.save({"step": 1, "w": mg.full((N_SAVED,), 1.0)}, path)
+    old = path.read_bytes()
+    kill_inside_save(path, where)
+    assert path.read_bytes() == old  # not a byte of the killed save reached the target
     state = mg.load(path)
-    k = state["step"]
-    assert k >= 3
-    assert state["w"].shape == (1 << 21,)
-    assert float(state["w"].min()) == float(state["w"].max()) == float(k)
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck.mg"]
-    assert all(name.startswith(".ck.mg.") for name in leftovers)  # at most a partial temp file
+    assert state["step"] == 1 and state["w"].shape == (N_SAVED,)
+    assert float(state["w"].min()) == float(state["w"].max()) == 1.0
+    # what the kill left: the killed save's temporary file, cut where the process stopped
+    (tmp,) = [p for p in tmp_path.iterdir() if p != path]
+    assert tmp.name.startswith(".ck.mg.")
+    full = saved_size({"step": 2, "w": mg.full((N_SAVED,), 2.0)})
+    assert tmp.stat().st_size == (full // 2 if where == "write" else full)
+    # the leftover confuses neither the next save nor the next load
+    mg.save({"step": 3, "w": mg.full((N_SAVED,), 3.0)}, path)
+    state = mg.load(path)
+    assert state["step"] == 3 and float(state["w"].max()) == 3.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck.mg", tmp.name])
+
+
+def test_process_killed_inside_its_first_save_leaves_no_target(tmp_path):
+    path = tmp_path / "ck.mg"
+    kill_inside_save(path, "write")
+    assert not path.exists()  # no partial file under the target's name
+    with pytest.raises(FileNotFoundError):
+        mg.load(path)
+    mg.save({"step": 1}, path)
+    assert mg.load(path) == {"step": 1}
