@@ -170,19 +170,38 @@ def run_backward(
             node = ready.pop()
             k = id(node)
             g = grads.pop(k, None)
-            if k in capture_ids and g is not None:
-                captured[k] = g
-            if g is not None and (needed is None or k in needed):
-                _retain(node, g, create_graph)
-                _propagate(node, g, grads, leaf_grads, sum_to, Tensor, anomaly)
+            if g is not None:
+                if k in capture_ids:
+                    captured[k] = g
+                if needed is not None and k not in needed:
+                    g = None
+            if g is None:
+                out = None
+            else:
+                if "_retained" in node.__dict__:
+                    _retain(node, g, create_graph)
+                out = _run_node(node, g)
                 if not retain_graph:
                     node._release()
-            for e in node._edges:
+            # hand each input its gradient (summed to the input's shape) and count down the
+            # consumers of the input's node, in one walk over the edges
+            for i, e in enumerate(node._edges):
+                if e is None:
+                    continue
+                gi = None if out is None else out[i]
+                if gi is not None:
+                    gi = _checked(node, i, gi, sum_to, Tensor)
+                    if anomaly:
+                        A.check_gradient(node, i, gi)
+                ke = id(e)
                 if isinstance(e, Function):
-                    ke = id(e)
+                    if gi is not None:
+                        grads[ke] = gi if ke not in grads else grads[ke] + gi
                     deps[ke] -= 1
                     if deps[ke] == 0:
                         ready.append(e)
+                elif gi is not None:  # a leaf
+                    leaf_grads[ke] = (e, gi if ke not in leaf_grads else leaf_grads[ke][1] + gi)
     finally:
         F.set_grad_enabled_flag(prev_mode)
         if anomaly:
@@ -222,52 +241,42 @@ def _retain(node, g, create_graph):
         t.grad = g if t.grad is None else t.grad + g
 
 
-def _propagate(node, g, grads, leaf_grads, sum_to, Tensor, anomaly=False):
-    """Run one node's backward and hand each input its gradient, summed to the input's shape."""
+def _run_node(node, g) -> tuple:
+    """One node's backward: one gradient (or None) per positional input."""
     out = type(node).backward(node, g)  # works for methods and PyTorch-style staticmethods
-    if not isinstance(out, tuple):
+    if type(out) is not tuple:
         out = tuple(out) if isinstance(out, list) else (out,)
-    edges = node._edges
-    if len(out) != len(edges):
+    if len(out) != len(node._edges):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(out)})"
+            f"(expected {len(node._edges)}, got {len(out)})"
         )
-    for i, (e, gi) in enumerate(zip(edges, out)):
-        if e is None or gi is None:
-            continue
-        if not isinstance(gi, Tensor):
-            raise TypeError(
-                f"function {node.name()} returned a {type(gi).__name__} as gradient {i}; "
-                "backward must return Tensors (or None)"
-            )
-        shape = node._in_shapes[i]
-        if gi._data.shape != shape:
-            gi = _fit_shape(node, i, gi, shape, sum_to)
-        if gi._data.dtype != node._in_dtypes[i]:
-            raise RuntimeError(
-                f"function {node.name()} returned a gradient of dtype {gi.dtype} for input {i}, "
-                f"which has dtype {node._in_dtypes[i]}"
-            )
-        if gi._device is not node.device:
-            raise RuntimeError(
-                f"function {node.name()} returned a gradient on {gi._device} for input {i}, "
-                f"which is on {node.device}"
-            )
-        if anomaly:
-            A.check_gradient(node, i, gi)
-        if isinstance(e, Tensor):
-            k = id(e)
-            if k in leaf_grads:
-                leaf_grads[k] = (e, leaf_grads[k][1] + gi)
-            else:
-                leaf_grads[k] = (e, gi)
-        else:
-            k = id(e)
-            if k in grads:
-                grads[k] = grads[k] + gi
-            else:
-                grads[k] = gi
+    return out
+
+
+def _checked(node, i, gi, sum_to, Tensor):
+    """Gradient ``gi`` for input ``i`` of ``node``, summed to the input's shape and checked."""
+    if not isinstance(gi, Tensor):
+        raise TypeError(
+            f"function {node.name()} returned a {type(gi).__name__} as gradient {i}; "
+            "backward must return Tensors (or None)"
+        )
+    data = gi._data
+    shape = node._in_shapes[i]
+    if data.shape != shape:
+        gi = _fit_shape(node, i, gi, shape, sum_to)
+        data = gi._data
+    if data.dtype != node._in_dtypes[i]:
+        raise RuntimeError(
+            f"function {node.name()} returned a gradient of dtype {gi.dtype} for input {i}, "
+            f"which has dtype {node._in_dtypes[i]}"
+        )
+    if gi._device is not node.device:
+        raise RuntimeError(
+            f"function {node.name()} returned a gradient on {gi._device} for input {i}, "
+            f"which is on {node.device}"
+        )
+    return gi
 
 
 def _fit_shape(node, i, gi, shape, sum_to):

@@ -143,32 +143,32 @@ class Function:
     def apply(cls, *args, **kwargs):
         ctx = _new(cls)
         arrays = []
+        needs = []  # per positional input: does it require grad
         dev = None
-        track = False
         for a in args:
             if isinstance(a, Tensor):
                 if a._base is not None and a._view_version != a._version[0]:
                     refresh_view(a)  # its base changed in place since its node was made
                 d = a._device
-                if dev is None:
+                if d is not dev:
+                    if dev is not None:
+                        raise RuntimeError(
+                            f"Expected all tensors to be on the same device, but found at least "
+                            f"two devices, {dev} and {d} (in {cls.__name__.lower()})"
+                        )
                     dev = d
-                elif d is not dev:
-                    raise RuntimeError(
-                        f"Expected all tensors to be on the same device, but found at least two "
-                        f"devices, {dev} and {d} (in {cls.__name__.lower()})"
-                    )
                 arrays.append(a._data)
-                if a._requires_grad:
-                    track = True
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
+                needs.append(False)
         if dev is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx.device = dev
-        if track and _grad_enabled:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        track = _grad_enabled and True in needs
+        if track:
+            ctx.needs_input_grad = tuple(needs)
         else:
-            track = False
             ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
         out = cls.forward(ctx, *arrays, **kwargs)
         if isinstance(out, host_scalar_type):  # NumPy gives scalars for 0-d results
@@ -212,8 +212,8 @@ class Function:
         edges = []
         shapes = []
         dtypes = []
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
+        for a, need in zip(args, self.needs_input_grad):
+            if need:
                 fn = a.grad_fn
                 edges.append(a if fn is None else fn)
                 data = a._data
@@ -247,7 +247,11 @@ class Function:
             if isinstance(item, Tensor):
                 t = item
             else:
-                t = next((x for x, arr in zip(args, arrays) if arr is item), None)
+                for t, arr in zip(args, arrays):
+                    if arr is item:
+                        break
+                else:
+                    t = None
                 if not isinstance(t, Tensor):
                     raise RuntimeError(
                         f"{type(self).__name__}.save_for_backward takes the inputs forward "

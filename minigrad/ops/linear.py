@@ -5,7 +5,10 @@ from __future__ import annotations
 from minigrad.autograd.function import Function, register
 from minigrad.ops.linalg import MatMul, matmul
 from minigrad.ops.movement import Permute
+from minigrad.ops.reduce import Sum, sum_to
 from minigrad.tensor import Tensor
+
+_LEADING = [tuple(range(n - 1)) for n in range(9)]  # the axes before the last, per ndim
 
 
 @register("linear")
@@ -32,8 +35,12 @@ class Linear(Function):
                 gx = Linear.apply(g, Permute.apply(weight, dims=(1, 0)), None)
         if need_w:
             gw = LinearWeightGrad.apply(g, x)
-        # the bias was broadcast over the leading dims: the engine sums g back to its shape
-        return gx, gw, (g if need_b else None)
+        gb = None
+        if need_b:  # the bias was broadcast over the leading dims
+            gb = g if g.ndim == 1 else Sum.apply(g, axes=_LEADING[g.ndim], keepdim=False)
+            if gb.shape != ctx._in_shapes[2]:  # a bias of shape (1,) or ()
+                gb = sum_to(gb, ctx._in_shapes[2])
+        return gx, gw, gb
 
 
 @register("linear_weight_grad")
@@ -59,6 +66,29 @@ class LinearWeightGrad(Function):
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: input (..., in_features), weight (out_features,
     in_features), bias (out_features,)."""
+    if (  # the common case, checked in one go; anything else gets the detailed checks below
+        type(input) is Tensor
+        and isinstance(weight, Tensor)
+        and (bias is None or isinstance(bias, Tensor))
+    ):
+        x, w = input._data, weight._data
+        if (
+            x.dtype.kind == "f"
+            and w.dtype == x.dtype
+            and w.ndim == 2
+            and x.ndim
+            and x.shape[-1] == w.shape[1]
+            and weight._device is input._device
+            and (
+                bias is None
+                or (
+                    bias._data.dtype == x.dtype
+                    and bias._data.shape == (w.shape[0],)
+                    and bias._device is input._device
+                )
+            )
+        ):
+            return Linear.apply(input, weight, bias)
     for arg, t in (("input", input), ("weight", weight), ("bias", bias)):
         if t is None and arg == "bias":
             continue

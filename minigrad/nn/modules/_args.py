@@ -54,7 +54,7 @@ def tensor_input(layer: Any, x: Any) -> None:
 def same_dtype(layer: Any, x: Tensor, weight: Tensor) -> None:
     """Refuse input whose dtype differs from the layer's weights (as PyTorch does), saying how
     to convert one side."""
-    if x.dtype != weight.dtype:
+    if x._data.dtype != weight._data.dtype:
         name = layer._name()
         raise RuntimeError(
             f"{name}: input dtype ({x.dtype}) and weight dtype ({weight.dtype}) should be the "

@@ -47,8 +47,9 @@ class Linear(Module):
                 f"{self._name()} got input with {got} (shape {tuple(shape)}); expected "
                 f"{self.in_features}"
             )
-        _args.same_dtype(self, input, self.weight)
-        return F.linear(input, self.weight, self.bias)
+        weight = self.weight
+        _args.same_dtype(self, input, weight)
+        return F.linear(input, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

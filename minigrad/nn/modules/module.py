@@ -224,15 +224,20 @@ class Module:
     ) -> Iterator[tuple[str, Module]]:
         if memo is None:
             memo = set()
-        if id(self) in memo:
-            return
-        if remove_duplicate:
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is not None:
-                sub = prefix + ("." if prefix else "") + name
-                yield from module.named_modules(memo, sub, remove_duplicate)
+        stack = [(prefix, self)]  # depth first, children in order: no recursion
+        while stack:
+            name, module = stack.pop()
+            if id(module) in memo:
+                continue
+            if remove_duplicate:
+                memo.add(id(module))
+            yield name, module
+            children = module._modules
+            if children:
+                dot = name + "." if name else ""
+                stack.extend(
+                    (dot + k, m) for k, m in reversed(children.items()) if m is not None
+                )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -405,14 +410,15 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.detach_()
-                p.grad.zero_()
+        for _, module in self.named_modules():
+            for p in module._parameters.values():
+                if p is None or p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_()
+                    p.grad.zero_()
 
     # ------------------------------------------------------------------ devices and dtypes
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
