@@ -119,8 +119,9 @@ def test_inplace_change_of_saved_input_names_the_saving_op_and_versions():
     b.add_(1)
     with pytest.raises(
         RuntimeError,
-        match=r"modified by an inplace operation: the input of shape \(3,\) saved by SinBackward "
-        r"is at version 1; expected version 0",
+        match=r"modified by an inplace operation: tensor 0 saved by SinBackward, an input "
+        r"\(shape \(3,\), float32\), which is now the output of AddBackward, is at version 1; "
+        r"expected version 0",
     ):
         c.sum().backward()
 
@@ -132,8 +133,8 @@ def test_inplace_change_of_saved_output_names_the_saving_op():
     b.add_(1)
     with pytest.raises(
         RuntimeError,
-        match=r"the output of shape \(2, 3\) saved by ExpBackward is at version 2; expected "
-        r"version 0",
+        match=r"tensor 0 saved by ExpBackward, its own output \(shape \(2, 3\), float32\), is at "
+        r"version 2; expected version 0",
     ):
         b.sum().backward()
 

@@ -94,25 +94,34 @@ class Function:
                 )
             return ()
         out = []
-        for t, version in zip(saved, self._saved_versions):
+        for i, (t, version) in enumerate(zip(saved, self._saved_versions)):
             if t is None:
                 pass
             elif t is _OUTPUT:
                 array, counter = self._out
                 if counter[0] != version:
-                    self._raise_modified(array.shape, counter[0], version, "output")
+                    what = f"its own output (shape {tuple(array.shape)}, {array.dtype})"
+                    self._raise_modified(what, i, counter[0], version)
                 t = Tensor._make(array, self.device, True, self, counter, None)
             elif t._version[0] != version:
-                self._raise_modified(t.shape, t._version[0], version, "input")
+                now = t.grad_fn
+                what = (
+                    f"an input (shape {tuple(t.shape)}, {t._data.dtype}), which is now the "
+                    f"output of {now.name()}"
+                    if now is not None
+                    else f"a leaf input (shape {tuple(t.shape)}, {t._data.dtype}), changed "
+                    "under no_grad()"
+                )
+                self._raise_modified(what, i, t._version[0], version)
             out.append(t)
         return tuple(out)
 
-    def _raise_modified(self, shape, now, expected, what) -> None:
+    def _raise_modified(self, what: str, i: int, now: int, expected: int) -> None:
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: the {what} of shape {tuple(shape)} saved by {self.name()} is at "
-            f"version {now}; expected version {expected} instead. Use an out-of-place op "
-            "(e.g. x = x + 1 instead of x += 1), or .clone() the tensor before changing it."
+            f"inplace operation: tensor {i} saved by {self.name()}, {what}, is at version "
+            f"{now}; expected version {expected} instead. Use an out-of-place op (e.g. "
+            "x = x + 1 instead of x += 1), or .clone() the tensor before changing it."
         )
 
     def _release(self) -> None:
