@@ -17,10 +17,11 @@ def _float_formatter(values):
     nonzero = h.abs(finite[finite != 0])
     absmin = float(nonzero.min()) if nonzero.size else 0.0
     integral = bool(h.all(finite == h.round(finite)))
-    if integral and absmax < 1e8:
+    wide = absmax > 1e8 or bool(absmin and absmax / absmin > 1e3)  # PyTorch's rule
+    if integral and not wide:
         width = max(len(f"{v:.0f}.") for v in (finite.max(), finite.min()))
         return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
-    if absmax >= 1e8 or (absmin and absmin < 1e-4) or (absmin and absmax / absmin > 1e3):
+    if wide or (absmin and absmin < 1e-4):
         return lambda v: _special(v) or f"{v:.4e}"
     width = max(len(f"{v:.4f}") for v in (finite.max(), finite.min()))
     return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
@@ -43,10 +44,19 @@ def _body(values, dt) -> str:
         width = 5 if not h.all(values) else 4
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
-        formatter = {"int": lambda v: str(int(v))}
-    return h.array2string(
-        values, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000, edgeitems=3
+        ends = (values.max(), values.min()) if values.size else ()
+        width = max((len(str(int(v))) for v in ends), default=1)
+        formatter = {"int": lambda v: str(int(v)).rjust(width)}
+    text = h.array2string(
+        values,
+        separator=", ",
+        prefix="tensor(",
+        formatter=formatter,
+        threshold=1000,
+        edgeitems=3,
+        max_line_width=80,
     )
+    return text.replace(", ...,", ",  ...,")  # PyTorch's spacing around the summary
 
 
 def tensor_repr(t) -> str:
@@ -63,6 +73,7 @@ def tensor_repr(t) -> str:
         body = "[]"
         if values.ndim != 1:
             extras.append(f"size={tuple(values.shape)}")
+        show_dtype = dt is not dtypes.get_default_dtype()  # an empty tensor always says
     if show_dtype:
         extras.append(f"dtype={dt}")
     if t.grad_fn is not None:

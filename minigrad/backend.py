@@ -87,7 +87,7 @@ def device(spec: str | Device | None) -> Device:
     if not isinstance(spec, str):
         raise TypeError(f"device must be a string like 'cpu' or 'cuda', or a Device; got {spec!r}")
     name, _, idx = spec.strip().lower().partition(":")
-    if name == "cpu" and not idx:
+    if name == "cpu" and idx in ("", "0"):
         return CPU
     if name == "cuda":
         if idx and idx != "0":

@@ -729,6 +729,7 @@ def _host_array(data, dtype):
 
 
 _function.Tensor = Tensor
+_function._NOT_AN_ARRAY = (tuple, list, Tensor)
 
 from minigrad.ops import compare as _compare  # noqa: E402
 from minigrad.ops import elementwise as _elementwise  # noqa: E402

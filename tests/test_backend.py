@@ -13,8 +13,9 @@ import minigrad as mg
 from minigrad import backend
 
 PACKAGE = pathlib.Path(mg.__file__).parent
-# host-only code that reads data files or stands in for CuPy may use NumPy directly
-ALLOWED = {"backend.py", "data", "testing"}
+# the CuPy stand-in is a wrapper around NumPy, so it imports NumPy itself; everything else,
+# the host-only data loading included, reaches NumPy through the backend
+ALLOWED = {"backend.py", "testing"}
 
 
 def _array_imports(path: pathlib.Path, base: pathlib.Path = PACKAGE) -> list[str]:
@@ -54,8 +55,11 @@ def test_the_scan_would_catch_an_import(tmp_path):
 def test_devices_parse_and_compare():
     assert mg.device("cpu") == "cpu" and mg.device("cuda:0") == mg.device("cuda")
     assert str(mg.device("cuda")) == "cuda:0" and repr(mg.device("cpu")) == "device(type='cpu')"
+    assert mg.device("cpu:0") == "cpu"  # PyTorch accepts an index for the CPU too
     with pytest.raises(ValueError, match="only one CUDA device"):
         mg.device("cuda:3")
+    with pytest.raises(ValueError, match="unknown device 'cpu:1'"):
+        mg.device("cpu:1")
 
 
 def test_default_device_setting():
@@ -138,3 +142,24 @@ def test_freed_arrays_are_reused_without_page_faults():
     pages = 20 * 4 * (8 << 20) // 4096  # what fresh pages would cost
     assert with_reuse < pages // 50, (with_reuse, pages)
     assert without > pages // 8, (without, pages)  # the default does fault: the test can fail
+
+
+def test_fake_cuda_flag_gives_the_stand_in(monkeypatch):
+    """MINIGRAD_FAKE_CUDA=1 makes device "cuda" available, backed by the CPU stand-in, even
+    where neither CuPy nor a GPU is present; "0" or an empty value does not."""
+    from minigrad.testing import fakecupy
+
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy: only the flag can give "cuda"
+    for value, available in [("1", True), ("0", False), ("", False)]:
+        monkeypatch.setattr(backend, "_cuda_module", None)
+        monkeypatch.setenv("MINIGRAD_FAKE_CUDA", value)
+        assert mg.cuda.is_available() is available, value
+        assert mg.cuda.device_count() == int(available)
+        if available:
+            x = mg.ones(2, 3, device="cuda")
+            y = (x * 2).sum(dim=0)
+            assert type(x._data) is fakecupy.ndarray and type(y._data) is fakecupy.ndarray
+            assert y.device == "cuda" and y.tolist() == [4.0, 4.0, 4.0]
+        else:
+            with pytest.raises(RuntimeError, match="MINIGRAD_FAKE_CUDA=1"):
+                mg.ones(2, device="cuda")

@@ -139,11 +139,23 @@ def test_no_grad_as_decorator_and_set_grad_enabled():
     def f(t):
         return t * 2
 
+    @mg.no_grad  # without parentheses too, as in PyTorch
+    def g(t):
+        return t * 2
+
+    @mg.enable_grad
+    def h(t):
+        return t * 2
+
     x = leaf([1.0])
-    assert not f(x).requires_grad
+    assert not f(x).requires_grad and not g(x).requires_grad
+    with mg.no_grad():
+        assert h(x).requires_grad
     with mg.set_grad_enabled(False):
         assert not (x * 2).requires_grad
     assert mg.is_grad_enabled()
+    with pytest.raises(TypeError, match="no_grad\(\) takes no arguments"):
+        mg.no_grad(3)
 
 
 def test_backward_runs_under_no_grad_unless_create_graph():
@@ -397,6 +409,30 @@ def test_custom_function_pytorch_style_passes_gradcheck_and_gradgradcheck():
     assert repr(y.grad_fn) == "<CubeBackward>"
     assert gradcheck(Cube.apply, (x,))
     assert gradgradcheck(Cube.apply, (x,))
+
+
+def test_custom_function_forward_must_return_one_array():
+    class Pair(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x, x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Wrapped(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return mg.tensor(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    for op, got in ((Pair, "tuple"), (Wrapped, "Tensor")):
+        with pytest.raises(TypeError, match=rf"{op.__name__}.forward must return one array.*{got}"):
+            op.apply(leaf([1.0]))
 
 
 def test_custom_function_with_non_tensor_arguments():

@@ -223,3 +223,30 @@ def test_len_iter_and_bool():
     assert len(x) == 3 and [r.tolist() for r in x] == [[0, 1], [2, 3], [4, 5]]
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(mg.ones(2))
+
+
+REPR_CASES = {
+    "ints padded to one width": lambda m: m.tensor([10, 7, 4, 1]),
+    "int matrix": lambda m: m.tensor([[1, 100], [2, 3]]),
+    "negative ints": lambda m: m.tensor([-5, 3]),
+    "empty int64 says its dtype": lambda m: m.zeros(0, dtype=m.int64),
+    "empty bool says its dtype": lambda m: m.zeros(0, dtype=m.bool),
+    "empty 2-d": lambda m: m.zeros(2, 0),
+    "integral floats, wide range": lambda m: m.tensor([0.0, 1.0, 1999.0]),
+    "summarised floats": lambda m: m.arange(2000.0),
+    "summarised ints, 2-d": lambda m: m.arange(2000).reshape(40, 50),
+    "summarised floats, 2-d": lambda m: m.arange(2000.0).reshape(40, 50) / 7,
+    "large": lambda m: m.tensor([123456789.0, 1.0]),
+    "fractions": lambda m: m.linspace(0, 1, 5),
+    "bool matrix": lambda m: m.tensor([[True, False], [False, False]]),
+    "nan and inf": lambda m: m.tensor([float("nan"), float("inf"), 1.0]),
+    "float64": lambda m: m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64),
+}
+
+
+@pytest.mark.parametrize("name", list(REPR_CASES))
+def test_repr_reads_like_pytorchs(name):
+    torch = pytest.importorskip("torch")
+    ours = repr(REPR_CASES[name](mg)).replace("minigrad.", "")
+    theirs = repr(REPR_CASES[name](torch)).replace("torch.", "")
+    assert ours == theirs

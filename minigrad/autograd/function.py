@@ -180,6 +180,11 @@ class Function:
         else:
             ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
         out = cls.forward(ctx, *arrays, **kwargs)
+        if out is None or isinstance(out, _NOT_AN_ARRAY):
+            raise TypeError(
+                f"{cls.__name__}.forward must return one array (of the module ctx.xp), got "
+                f"{type(out).__name__}; an op with several results is written as several ops"
+            )
         if isinstance(out, host_scalar_type):  # NumPy gives scalars for 0-d results
             array = ctx.xp.asarray(out)
             if ctx._to_save:
@@ -274,6 +279,7 @@ class Function:
 
 
 _new = object.__new__
+_NOT_AN_ARRAY = (tuple, list)  # Tensor is added once minigrad.tensor defines it
 _NO_GRAD = [(False,) * n for n in range(8)]
 
 

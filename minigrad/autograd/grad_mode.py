@@ -28,13 +28,28 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):
+class _Decorating(_Mode):
+    """A mode that also decorates without parentheses: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        mode = super().__new__(cls)
+        if orig_func is None:
+            return mode
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {orig_func!r})")
+        return mode(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_Decorating):
     """Run without recording the graph (for evaluation and parameter updates)."""
 
     enabled = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_Decorating):
     """Record the graph again inside a ``no_grad`` block."""
 
     enabled = True

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from minigrad import backend, dtypes
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.tensor import Tensor
 
 __all__ = ["default_collate", "to_device"]

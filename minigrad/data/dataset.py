@@ -7,9 +7,8 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from minigrad import backend
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.creation import from_numpy
 from minigrad.data.collate import default_collate, to_device
 from minigrad.tensor import Tensor

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 
-import numpy as np
-
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.data.dataset import ArrayImageDataset
 
 __all__ = ["Digits"]

@@ -9,8 +9,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.data.dataset import ArrayImageDataset
 
 __all__ = ["FashionMNIST", "read_idx"]

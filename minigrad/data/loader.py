@@ -6,9 +6,8 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterator
 
-import numpy as np
-
 from minigrad import backend
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.data.collate import to_device
 from minigrad.data.dataset import _generator, fetch_batch
 

@@ -7,8 +7,7 @@ import numbers
 import random
 from collections.abc import Callable
 
-import numpy as np
-
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.data.dataset import ArrayImageDataset
 
 __all__ = ["MNIST1D"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-import numpy as np
-
+from minigrad.backend import host as np  # data files live on the host
 from minigrad.data.dataset import ArrayImageDataset
 
 __all__ = ["XO", "LECTURE_X", "LECTURE_O", "LECTURE_KERNELS"]

@@ -116,6 +116,7 @@ class BatchNormTrain(Function):
         ctx.eps = eps
         ctx.save_for_backward(x, weight)
         mu, out, var, invstd = _channel_stats(ctx.xp, _as3(x), eps)  # out: centred (N, C, M)
+        ctx.batch_stats = (mu, invstd)  # for the first-order input gradient (of this same x)
         if stats is not None:
             stats += [mu, var]
         scale = invstd if weight is None else invstd * weight
@@ -129,7 +130,15 @@ class BatchNormTrain(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         eps = ctx.eps
         sums = []  # the input-gradient op leaves sum(g * xhat) here, the weight gradient
-        gx = BatchNormTrainGrad.apply(g, x, weight, eps=eps, sums=sums) if need_x else None
+        # the batch mean and 1/std of x from the forward pass: x's version was just checked,
+        # so they are what the input-gradient op would compute again; its own backward
+        # differentiates the formula from x, so higher orders do not depend on them
+        known = ctx.__dict__.pop("batch_stats", None)
+        gx = (
+            BatchNormTrainGrad.apply(g, x, weight, eps=eps, sums=sums, stats=known)
+            if need_x
+            else None
+        )
         known = sums[0] if sums else None
         gw = BatchNormWeightGrad.apply(g, x, eps=eps, known=known) if need_w else None
         gb = R.sum(g, _axes(g.ndim)) if need_b else None
@@ -140,14 +149,19 @@ class BatchNormTrain(Function):
 class BatchNormTrainGrad(Function):
     """The input gradient of ``BatchNormTrain``: with ``gy = g * weight`` and per-channel means,
     ``invstd * (gy - mean(gy) - xhat * mean(gy * xhat))``. When ``sums`` is a list,
-    ``sum(g * xhat)`` per channel (C,), the weight gradient, is appended to it."""
+    ``sum(g * xhat)`` per channel (C,), the weight gradient, is appended to it. ``stats``: the
+    batch mean and 1/std of ``x`` if already known (each (C,)), else computed here."""
 
-    def forward(ctx, g, x, weight, eps: float, sums: list | None = None):
+    def forward(ctx, g, x, weight, eps: float, sums: list | None = None, stats=None):
         ctx.eps = eps
         ctx.save_for_backward(g, x, weight)
         xp = ctx.xp
         g3 = _as3(g)
-        _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)  # xc: (N, C, M), overwritten below
+        if stats is None:
+            _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)  # xc: (N, C, M), overwritten
+        else:  # the forward pass's mean and 1/std of this x
+            mu, invstd = stats
+            xc = _as3(x) - mu[:, None]
         n = xc.shape[0] * xc.shape[2]
         g_mean = xp.einsum("ncm->c", g3) / n
         gxc_mean = xp.einsum("ncm,ncm->c", g3, xc) / n
