@@ -557,3 +557,16 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
     assert gradcheck(Detached.apply, (x,))
     with pytest.raises(mg.autograd.GradcheckError):
         gradgradcheck(Detached.apply, (x,))
+
+
+def test_profiler_counts_forward_ops_and_backward_nodes():
+    from minigrad.autograd.profiler import profile
+
+    x = leaf([1.0, 2.0])
+    with profile() as prof:
+        (x.exp() * x).sum().backward()
+    assert prof.calls[("Exp", "forward")] == 1 and prof.calls[("Mul", "forward")] == 1
+    assert prof.calls[("Exp", "backward")] == 1 and prof.calls[("Sum", "backward")] == 1
+    table = prof.table()
+    assert "| Exp | forward | 1 |" in table and "wall time" in table
+    assert mg.autograd.Function.apply.__func__.__name__ == "apply"  # restored on exit

@@ -25,10 +25,10 @@ class profile:
 
     def __enter__(self):
         self._apply = Function.__dict__["apply"]
-        self._propagate = engine._propagate
+        self._run_node = engine._run_node
         prof = self
         original_apply = self._apply.__func__
-        original_propagate = self._propagate
+        original_run_node = self._run_node
 
         def apply(cls, *args, **kwargs):
             prof._depth += 1
@@ -42,11 +42,11 @@ class profile:
                     prof.calls[key] += 1
                     prof.seconds[key] += time.perf_counter() - start
 
-        def propagate(node, *args):
+        def run_node(node, *args):
             prof._in_backward = True
             start = time.perf_counter()
             try:
-                return original_propagate(node, *args)
+                return original_run_node(node, *args)
             finally:
                 prof._in_backward = False
                 key = (type(node).__name__, "backward")
@@ -55,14 +55,14 @@ class profile:
 
         self._in_backward = False
         Function.apply = classmethod(apply)
-        engine._propagate = propagate
+        engine._run_node = run_node
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         self.total = time.perf_counter() - self._start
         Function.apply = self._apply
-        engine._propagate = self._propagate
+        engine._run_node = self._run_node
         return False
 
     def table(self, top: int = 25) -> str:
