@@ -154,7 +154,7 @@ def test_no_grad_as_decorator_and_set_grad_enabled():
     with mg.set_grad_enabled(False):
         assert not (x * 2).requires_grad
     assert mg.is_grad_enabled()
-    with pytest.raises(TypeError, match="no_grad\(\) takes no arguments"):
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments"):
         mg.no_grad(3)
 
 
