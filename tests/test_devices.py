@@ -4,6 +4,8 @@ under MINIGRAD_FAKE_CUDA=1; skipped with a reason when neither is there)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -167,3 +169,22 @@ def test_minigrad_device_environment_variable_trains_on_cuda(tmp_path, monkeypat
     saved = mg.load(tmp_path / "checkpoint.mg")["model"]  # tensors come back where they were
     assert all(t.device == "cuda" for t in saved.values())
     monkeypatch.setattr(backend, "_default_device", None)
+
+
+def test_the_fake_cuda_pass_runs_the_cuda_tests():
+    """CI's second pass sets MINIGRAD_FAKE_CUDA=1: there "cuda" must be the stand-in and the
+    cuda tests must run, not skip. Without the flag, "cuda" is real CuPy or refused."""
+    from minigrad.testing import fakecupy
+
+    skip_cuda = DEVICES[1].marks[0].args[0]  # the condition of the "cuda" param's skipif
+    assert skip_cuda is (not CUDA)
+    if os.environ.get("MINIGRAD_FAKE_CUDA", "") not in ("", "0"):
+        assert CUDA and mg.cuda.is_available() and not skip_cuda
+        assert type(mg.zeros(2, device="cuda")._data) is fakecupy.ndarray
+    elif CUDA:
+        import cupy
+
+        assert type(mg.zeros(2, device="cuda")._data) is cupy.ndarray
+    else:
+        with pytest.raises(RuntimeError, match="CuPy"):
+            mg.zeros(2, device="cuda")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import minigrad as mg
@@ -117,3 +119,149 @@ def test_operations_on_empty_reductions():
         mg.zeros(0).max()
     with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype"):
         mg.tensor([1, 2]).mean()
+
+
+def test_non_tensor_inputs_name_the_function_and_argument():
+    for fn in (mg.sum, mg.mean, mg.amax, mg.argmax, mg.prod, mg.std, mg.var, mg.flatten):
+        with pytest.raises(
+            TypeError,
+            match=rf"^{fn.__name__}\(\): argument 'input' must be a Tensor, not NoneType$",
+        ):
+            fn(None)
+    with pytest.raises(TypeError, match=r"equal\(\): argument 'other' must be a Tensor, not int"):
+        mg.equal(mg.ones(2), 1)
+    with pytest.raises(TypeError, match=r"cat\(\): argument 'tensors' must be a list or tuple"):
+        mg.cat(mg.ones(2))
+    with pytest.raises(
+        TypeError, match=r"where\(\): argument 'input' must be a Tensor or a number"
+    ):
+        mg.where(mg.ones(2) > 0, None, 1.0)
+
+
+def test_flags_and_counts_must_have_their_type():
+    with pytest.raises(
+        TypeError, match=r"sum\(\): argument 'keepdim' must be a bool, not NoneType"
+    ):
+        mg.ones(2).sum(0, keepdim=None)
+    with pytest.raises(TypeError, match=r"chunk\(\): argument 'chunks' must be an int, not float"):
+        mg.ones(4).chunk(1.5)
+    with pytest.raises(
+        TypeError, match=r"split\(\): split_size_or_sections must be an int or a list"
+    ):
+        mg.ones(4).split("a")
+    with pytest.raises(
+        RuntimeError, match=r"split_sizes have only non-negative entries.*\[1, -1, 2\]"
+    ):
+        mg.ones(2).split([1, -1, 2])
+
+
+def test_zero_dimensional_inputs_to_split_and_chunk():
+    with pytest.raises(RuntimeError, match="split expects at least a 1-dimensional tensor"):
+        mg.tensor(1.0).split(1)
+    with pytest.raises(RuntimeError, match="chunk expects at least a 1-dimensional tensor"):
+        mg.tensor(1.0).chunk(1)
+
+
+def test_creation_sizes_and_ranges():
+    with pytest.raises(RuntimeError, match=r"negative dimension -1: \[2, -1\]"):
+        mg.zeros(2, -1)
+    with pytest.raises(TypeError, match=r"size must be a tuple of ints.*float"):
+        mg.ones(2.5)
+    with pytest.raises(RuntimeError, match="eye\\(\\): n must be greater or equal to 0, got -1"):
+        mg.eye(-1)
+    with pytest.raises(TypeError, match=r"randperm\(\): argument 'n' must be an int, not str"):
+        mg.randperm("a")
+    with pytest.raises(RuntimeError, match="inconsistent with step sign"):
+        mg.arange(0, 10, -1)
+    with pytest.raises(RuntimeError, match="unsupported range: 0 -> inf"):
+        mg.arange(0, float("inf"))
+    with pytest.raises(NotImplementedError, match="floating point dtype, got minigrad.int64"):
+        mg.randn_like(mg.ones(2, dtype=mg.int64))
+
+
+def test_randint_takes_pytorchs_two_forms_and_wants_a_tuple_size():
+    assert mg.randint(10, (3,)).shape == (3,)
+    assert mg.randint(2, 5, (4, 2)).shape == (4, 2)
+    r = mg.randint(2, 5, (200,))
+    assert 2 <= r.min().item() and r.max().item() < 5
+    with pytest.raises(TypeError, match=r"randint\(\) needs a size.*low=10, high=3"):
+        mg.randint(10, 3)
+    with pytest.raises(TypeError, match=r"randint\(\): size must be a tuple of ints, not int"):
+        mg.randint(0, 10, 3)
+    with pytest.raises(RuntimeError, match="expected low < high, got low=5, high=5"):
+        mg.randint(5, 5, (2,))
+
+
+def test_allocations_that_cannot_succeed_are_runtime_errors():
+    with pytest.raises(RuntimeError, match=r"zeros: can't allocate memory: .*\(1000000000000,\)"):
+        mg.zeros(10**12)
+    with pytest.raises(RuntimeError, match="repeat: can't allocate memory"):
+        mg.ones(2).repeat(10**12)
+    with pytest.raises(RuntimeError, match="can't allocate memory"):
+        mg.nn.Linear(10**12, 4)
+
+
+def test_matmul_refuses_mixed_dtypes_naming_both():
+    with pytest.raises(
+        RuntimeError, match="same dtype, but got: minigrad.float32 != minigrad.float64"
+    ):
+        mg.ones(2, 2) @ mg.ones(2, 2, dtype=mg.float64)
+
+
+def test_gather_refuses_negative_indices():
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with size 3"):
+        mg.gather(mg.ones(3), 0, mg.tensor([-1]))
+
+
+def test_bool_negation_subtraction_and_integer_division_by_zero():
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+        -mg.tensor([True])
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        mg.tensor([True]) - 1
+    with pytest.raises(RuntimeError, match="floor_divide: ZeroDivisionError"):
+        mg.tensor([3]) // 0
+    with pytest.raises(RuntimeError, match="remainder: ZeroDivisionError"):
+        mg.tensor([3]) % mg.tensor([0])
+
+
+def test_optimizer_and_scheduler_arguments():
+    params = [mg.nn.Parameter(mg.ones(2))]
+    for cls in (mg.optim.SGD, mg.optim.Adam, mg.optim.AdamW, mg.optim.RMSprop):
+        with pytest.raises(TypeError, match=rf"^{cls.__name__}: lr must be a number, got str 'x'$"):
+            cls(params, lr="x")
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        mg.optim.SGD(params, lr=-1)
+    with pytest.raises(TypeError, match="Invalid beta parameter at index 0: None is not a number"):
+        mg.optim.Adam(params, betas=(None, 0.9))
+    with pytest.raises(TypeError, match="SGD: nesterov must be a bool"):
+        mg.optim.SGD(params, nesterov="yes")
+    with pytest.raises(TypeError, match="should be an iterable of Tensors or dicts, but got int"):
+        mg.optim.SGD(5)
+    opt = mg.optim.SGD(params, lr=0.1)
+    with pytest.raises(TypeError, match=r"step\(\): closure must be a function .* got str"):
+        opt.step("loss")
+    with pytest.raises(TypeError, match="StepLR: last_epoch must be an int, got NoneType"):
+        mg.optim.lr_scheduler.StepLR(opt, 1, last_epoch=None)
+    with pytest.raises(TypeError, match="MultiStepLR: milestones must be a list of ints"):
+        mg.optim.lr_scheduler.MultiStepLR(opt, 3)
+
+
+def test_numpy_float_warnings_do_not_leak_from_domain_ops():
+    x = mg.tensor([-1.0, 0.0, float("inf")])
+    calls = [
+        lambda: x.log(),
+        lambda: x.sqrt(),
+        lambda: x / 0,
+        lambda: x.sin(),
+        lambda: (x * 100).exp(),
+        lambda: x**0.5,
+        lambda: x // 0,
+        lambda: x.long(),
+        lambda: mg.zeros(2, 0).mean(1),
+        lambda: mg.softmax(mg.zeros(2, 0), 1),
+        lambda: mg.logsumexp(mg.zeros(0, 3), 0),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # silent, as in PyTorch
+        for call in calls:
+            call()

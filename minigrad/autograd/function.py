@@ -261,11 +261,11 @@ class Function:
             if isinstance(item, Tensor):
                 t = item
             else:
-                for t, arr in zip(args, arrays):
+                t = None
+                for x, arr in zip(args, arrays):
                     if arr is item:
+                        t = x
                         break
-                else:
-                    t = None
                 if not isinstance(t, Tensor):
                     raise RuntimeError(
                         f"{type(self).__name__}.save_for_backward takes the inputs forward "

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 import numbers
 
+from minigrad import backend
 from minigrad.autograd.function import Function, register
 from minigrad.ops import elementwise as E
+from minigrad.ops.movement import check_bool
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- erf
@@ -80,7 +82,8 @@ def erf_array(xp, x):
 class Erf(Function):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return erf_array(ctx.xp, a)
+        with backend.ignore_float_warnings(ctx.xp, "over", "invalid"):  # float16 overflows
+            return erf_array(ctx.xp, a)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -115,6 +118,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``; ``inplace=True`` writes the result into ``input``."""
     if not isinstance(input, Tensor):
         raise TypeError(f"relu(): input must be a Tensor, got {type(input).__name__}")
+    inplace = check_bool("relu", "inplace", inplace)
     out = E.relu(input)
     return input.copy_(out) if inplace else out
 
@@ -124,6 +128,9 @@ class LeakyRelu(Function):
     def forward(ctx, a, slope):
         ctx.slope = slope
         ctx.save_for_backward(a)
+        if slope == 0 or not math.isfinite(slope):  # inf * 0 is nan, silently as in PyTorch
+            with backend.ignore_float_warnings(ctx.xp, "invalid"):
+                return ctx.xp.where(a > 0, a, a * slope)
         return ctx.xp.where(a > 0, a, a * slope)
 
     def backward(ctx, g):
@@ -135,6 +142,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """``x`` where ``x > 0``, else ``negative_slope * x``."""
     _check_tensor("leaky_relu", input)
     slope = _check_number("leaky_relu", "negative_slope", negative_slope)
+    inplace = check_bool("leaky_relu", "inplace", inplace)
     out = LeakyRelu.apply(input, slope=slope)
     return input.copy_(out) if inplace else out
 
@@ -145,7 +153,8 @@ class Elu(Function):
         xp = ctx.xp
         ctx.alpha = alpha
         ctx.save_for_backward(a)
-        return xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
+        with backend.ignore_float_warnings(xp, "invalid", "over"):  # alpha = inf times 0
+            return xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -155,6 +164,7 @@ class Elu(Function):
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     _check_tensor("elu", input)
+    inplace = check_bool("elu", "inplace", inplace)
     out = Elu.apply(input, alpha=_check_number("elu", "alpha", alpha))
     return input.copy_(out) if inplace else out
 
@@ -182,6 +192,7 @@ def hardtanh(
     hi = _check_number("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ValueError(f"hardtanh(): min_val ({lo}) cannot be greater than max_val ({hi})")
+    inplace = check_bool("hardtanh", "inplace", inplace)
     out = Hardtanh.apply(input, lo=lo, hi=hi)
     return input.copy_(out) if inplace else out
 
@@ -209,10 +220,11 @@ class Gelu(Function):
         xp = ctx.xp
         ctx.approximate = approximate
         ctx.save_for_backward(a)
-        if approximate == "tanh":
-            inner = _TANH_K * (a + _TANH_C * a * a * a)
-            return 0.5 * a * (1.0 + xp.tanh(inner))
-        return 0.5 * a * (1.0 + erf_array(xp, a * _SQRT_HALF))
+        with backend.ignore_float_warnings(xp, "invalid", "over"):  # inf * 0 is nan
+            if approximate == "tanh":
+                inner = _TANH_K * (a + _TANH_C * a * a * a)
+                return 0.5 * a * (1.0 + xp.tanh(inner))
+            return 0.5 * a * (1.0 + erf_array(xp, a * _SQRT_HALF))
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -231,7 +243,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit: ``x * Phi(x)``; ``approximate='tanh'`` uses
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
     _check_tensor("gelu", input)
-    if approximate not in ("none", "tanh"):
+    if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
     return Gelu.apply(input, approximate=approximate)
 
@@ -247,10 +259,12 @@ class Softplus(Function):
         xp = ctx.xp
         ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(a)
-        z = a * beta
-        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for any z
-        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
-        return xp.where(z > threshold, a, soft)
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for any z (inf * 0 may be
+        # nan for an infinite beta or input, silently as in PyTorch)
+        with backend.ignore_float_warnings(xp, "invalid", "over"):
+            z = a * beta
+            soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+            return xp.where(z > threshold, a, soft)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -279,5 +293,6 @@ def logsigmoid(input: Tensor) -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish)."""
     _check_tensor("silu", input)
+    inplace = check_bool("silu", "inplace", inplace)
     out = input * E.sigmoid(input)
     return input.copy_(out) if inplace else out

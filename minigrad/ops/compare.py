@@ -4,7 +4,9 @@ Their results never require grad, so they run straight on the arrays."""
 
 from __future__ import annotations
 
+from minigrad import backend, dtypes
 from minigrad.ops.elementwise import check_broadcast, pair
+from minigrad.ops.movement import check_bool, check_number, check_tensor
 from minigrad.tensor import Tensor
 
 
@@ -81,51 +83,90 @@ def logical_xor(a, b):
 
 
 def logical_not(a: Tensor) -> Tensor:
-    if a._data.dtype.kind != "b":
+    if check_tensor("logical_not", a)._data.dtype.kind != "b":
         return _nograd(a, ~a._data) if a._data.dtype.kind in "iu" else _nograd(a, a._data == 0)
     return _nograd(a, ~a._data)
 
 
 def sign(a: Tensor) -> Tensor:
+    if check_tensor("sign", a)._data.dtype.kind == "b":  # the sign of a bool is itself
+        return _nograd(a, a._data.copy())
     return _nograd(a, a.xp.sign(a._data))
 
 
 def isnan(a: Tensor) -> Tensor:
+    check_tensor("isnan", a)
     return _nograd(a, a.xp.isnan(a._data))
 
 
 def isfinite(a: Tensor) -> Tensor:
+    check_tensor("isfinite", a)
     return _nograd(a, a.xp.isfinite(a._data))
+
+
+def _divisor(name, a, b):
+    """Integer division by zero is an error in PyTorch; float division gives inf or nan."""
+    if b._data.dtype.kind in "biu" and a._data.dtype.kind in "biu" and not b._data.all():
+        raise RuntimeError(f"{name}: ZeroDivisionError (an integer divided by zero)")
 
 
 def floor_divide(a, b):
     a, b = _compare("floor_divide", a, b)
-    return _nograd(a, a._data // b._data)
+    _divisor("floor_divide", a, b)
+    with backend.ignore_float_warnings(a.xp, "divide", "invalid"):
+        return _nograd(a, a._data // b._data)
 
 
 def remainder(a, b):
     a, b = _compare("remainder", a, b)
-    return _nograd(a, a._data % b._data)
+    _divisor("remainder", a, b)
+    with backend.ignore_float_warnings(a.xp, "divide", "invalid"):
+        return _nograd(a, a._data % b._data)
 
 
 def _axes(dim, ndim):
     from minigrad.ops.movement import normalize_dims
 
-    return None if dim is None else normalize_dims(dim, ndim)
+    if dim is None:
+        return None
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim else None  # a 0-d tensor reduces over its only element
 
 
 def all(a: Tensor, dim=None, keepdim=False) -> Tensor:
-    return _nograd(a, a.xp.all(a._data, axis=_axes(dim, a.ndim), keepdims=keepdim))
+    keepdim = check_bool("all", "keepdim", keepdim)
+    axes = _axes(dim, check_tensor("all", a).ndim)
+    return _nograd(a, a.xp.all(a._data, axis=axes, keepdims=keepdim))
 
 
 def any(a: Tensor, dim=None, keepdim=False) -> Tensor:
-    return _nograd(a, a.xp.any(a._data, axis=_axes(dim, a.ndim), keepdims=keepdim))
+    keepdim = check_bool("any", "keepdim", keepdim)
+    axes = _axes(dim, check_tensor("any", a).ndim)
+    return _nograd(a, a.xp.any(a._data, axis=axes, keepdims=keepdim))
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True if both have the same shape and elements."""
+    check_tensor("equal", a, "input")
+    check_tensor("equal", b, "other")
     return a.shape == b.shape and bool(a.xp.all(a._data == b._data))
 
 
 def allclose(a: Tensor, b: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-    return bool(a.xp.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """``|a - b| <= atol + rtol * |b|`` everywhere (infinities must be equal; nan is close to
+    nan only with ``equal_nan``)."""
+    check_tensor("allclose", a, "input")
+    check_tensor("allclose", b, "other")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if not check_number("allclose", name, v) >= 0:
+            raise RuntimeError(f"allclose(): {name} must be greater than or equal to zero, got {v}")
+    equal_nan = check_bool("allclose", "equal_nan", equal_nan)
+    a, b = _compare("allclose", a, b)
+    xp, x, y = a.xp, a._data, b._data
+    if x.dtype.kind != "f":  # bools and (unsigned) integers: compare as floats, no wrap-around
+        x, y = x.astype(dtypes.float64.np), y.astype(dtypes.float64.np)
+    with backend.ignore_float_warnings(xp, "invalid", "over"):  # inf - inf
+        close = (x == y) | (xp.abs(x - y) <= atol + rtol * xp.abs(y))
+    if equal_nan and x.dtype.kind == "f":
+        close |= xp.isnan(x) & xp.isnan(y)
+    return bool(xp.all(close))

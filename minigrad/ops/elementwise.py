@@ -9,15 +9,38 @@ import numbers
 
 from minigrad import backend, dtypes
 from minigrad.autograd.function import Function, register
+from minigrad.ops.movement import check_tensor
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- operands
 
 
+# the largest finite float16 and float32: a Python number beyond them becomes inf
+_FLOAT_MAX = {dtypes.float16: 65504.0, dtypes.float32: 3.4028234663852886e38}
+
+
 def scalar_tensor(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
-    """A 0-d tensor holding a Python number, on ``like``'s device (no grad)."""
+    """A 0-d tensor holding a Python number, on ``like``'s device (no grad). As in PyTorch, a
+    number too large for a float type becomes inf, and an integer wraps around in a narrower
+    integer type (uint8 * -1 is 255); an integer beyond int64 is an error."""
     dt = dtype or like.dtype
-    return like._wrap(like.xp.asarray(value, dtype=dt.np))
+    xp = like.xp
+    big = _FLOAT_MAX.get(dt)
+    if big is not None and isinstance(value, (int, float)) and not -big <= value <= big:
+        with backend.ignore_float_warnings(xp, "over"):  # to inf (nan and inf included)
+            return like._wrap(xp.asarray(value, dtype=dt.np))
+    if not isinstance(value, (int, float)) and (
+        isinstance(value, complex) or not isinstance(value, numbers.Real)
+    ):
+        raise TypeError(f"expected a real number, got {type(value).__name__} {value!r}")
+    try:
+        return like._wrap(xp.asarray(value, dtype=dt.np))
+    except (OverflowError, ValueError):  # an int too large for dt, or nan/inf for an int type
+        if isinstance(value, numbers.Integral) and -(2**63) <= value < 2**63:
+            return like._wrap(xp.asarray(value, dtype=dtypes.int64.np).astype(dt.np))
+        raise RuntimeError(
+            f"value {value} cannot be converted to type {dt.name} without overflow"
+        ) from None
 
 
 def _scalar_dtype(value, like: Tensor) -> dtypes.dtype:
@@ -56,17 +79,10 @@ def pair(a, b) -> tuple[Tensor, Tensor]:
     db = b._data.dtype
     if da != db:
         dt = dtypes.promote(dtypes.from_np(da), dtypes.from_np(db))
-        if (
-            a._data.ndim == 0
-            and b._data.ndim != 0
-            and a.dtype.is_floating_point == b.dtype.is_floating_point
-        ):
+        same_category = dtypes.category(a.dtype) == dtypes.category(b.dtype)
+        if a._data.ndim == 0 and b._data.ndim != 0 and same_category:
             dt = b.dtype  # a 0-d tensor does not widen a dimensioned one of its category
-        elif (
-            b._data.ndim == 0
-            and a._data.ndim != 0
-            and a.dtype.is_floating_point == b.dtype.is_floating_point
-        ):
+        elif b._data.ndim == 0 and a._data.ndim != 0 and same_category:
             dt = a.dtype
         if da != dt.np:
             a = a.to(dt)
@@ -144,7 +160,8 @@ class Mul(Function):
 class Div(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with backend.ignore_float_warnings(ctx.xp, "divide", "invalid", "over"):  # x/0 is inf
+            return a / b
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -158,7 +175,8 @@ class Div(Function):
 class Pow(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a**b
+        with backend.ignore_float_warnings(ctx.xp, "divide", "invalid", "over"):  # (-1)**0.5
+            return a**b
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -186,6 +204,12 @@ def add(a, b):
 
 
 def sub(a, b):
+    for t in (a, b):
+        if isinstance(t, Tensor) and t._data.dtype.kind == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. Use the "
+                "`^` or `logical_xor()` operator instead (or `~` to invert a mask)."
+            )
     return _binary(Sub, a, b)
 
 
@@ -210,6 +234,11 @@ def pow(a, b):
 
 
 def neg(a):
+    if check_tensor("neg", a)._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return Neg.apply(a)
 
 
@@ -219,7 +248,8 @@ def neg(a):
 @register("exp")
 class Exp(Function):
     def forward(ctx, a):
-        out = ctx.xp.exp(a)
+        with backend.ignore_float_warnings(ctx.xp, "over"):  # exp(100) in float32 is inf
+            out = ctx.xp.exp(a)
         ctx.save_for_backward(out)
         return out
 
@@ -232,7 +262,8 @@ class Exp(Function):
 class Log(Function):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return ctx.xp.log(a)
+        with backend.ignore_float_warnings(ctx.xp, "divide", "invalid"):  # log(0), log(-1)
+            return ctx.xp.log(a)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -242,7 +273,8 @@ class Log(Function):
 @register("sqrt")
 class Sqrt(Function):
     def forward(ctx, a):
-        out = ctx.xp.sqrt(a)
+        with backend.ignore_float_warnings(ctx.xp, "invalid"):  # sqrt(-1) is nan
+            out = ctx.xp.sqrt(a)
         ctx.save_for_backward(out)
         return out
 
@@ -266,7 +298,8 @@ class Abs(Function):
 class Sin(Function):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return ctx.xp.sin(a)
+        with backend.ignore_float_warnings(ctx.xp, "invalid"):  # sin(inf) is nan
+            return ctx.xp.sin(a)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -277,7 +310,8 @@ class Sin(Function):
 class Cos(Function):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return ctx.xp.cos(a)
+        with backend.ignore_float_warnings(ctx.xp, "invalid"):
+            return ctx.xp.cos(a)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -397,11 +431,11 @@ sigmoid = _unary(Sigmoid)
 
 
 def abs(x):
-    return Abs.apply(x)
+    return Abs.apply(check_tensor("abs", x))
 
 
 def relu(x):
-    return Relu.apply(x)
+    return Relu.apply(check_tensor("relu", x))
 
 
 # ---------------------------------------------------------------- clamp, maximum, minimum, where
@@ -412,7 +446,8 @@ class Clamp(Function):
     def forward(ctx, a, lo=None, hi=None):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        return ctx.xp.clip(a, lo, hi)
+        with backend.ignore_float_warnings(ctx.xp, "over"):  # a bound beyond float16's range
+            return ctx.xp.clip(a, lo, hi)
 
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
@@ -425,6 +460,7 @@ class Clamp(Function):
 
 
 def clamp(x, min=None, max=None):
+    check_tensor("clamp", x)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must not be None")
     for name, v in (("min", min), ("max", max)):
@@ -432,6 +468,17 @@ def clamp(x, min=None, max=None):
             if isinstance(v, Tensor):
                 return _clamp_tensor(x, min, max)
             raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(v).__name__}")
+    if not x.dtype.is_floating_point and builtins.any(
+        v is not None and not isinstance(v, numbers.Integral) for v in (min, max)
+    ):  # a float bound makes an integer tensor float (the default float type), as in PyTorch
+        x = x.to(dtypes.get_default_dtype())
+    if x._data.dtype.kind in "iu":
+        info = x.xp.iinfo(x._data.dtype)
+        for v in (min, max):
+            if v is not None and not info.min <= v <= info.max:
+                raise RuntimeError(
+                    f"clamp: value {v} cannot be converted to type {x.dtype.name} without overflow"
+                )
     return Clamp.apply(x, lo=min, hi=max)
 
 
@@ -501,6 +548,11 @@ def where(condition, input, other):
         raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
     if condition.dtype is not dtypes.bool_:
         raise TypeError(f"where: condition must have dtype bool, got {condition.dtype}")
+    for name, v in (("input", input), ("other", other)):
+        if not isinstance(v, (Tensor, builtins.bool, numbers.Real)):
+            raise TypeError(
+                f"where(): argument '{name}' must be a Tensor or a number, not {type(v).__name__}"
+            )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = dtypes.get_default_dtype()
         if all(isinstance(v, numbers.Integral) for v in (input, other)):

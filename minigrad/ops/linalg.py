@@ -38,7 +38,11 @@ def matmul(a, b) -> Tensor:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
-    a, b = E.pair(a, b)
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype} "
+            "(convert one first, e.g. b.to(a.dtype))"
+        )
     sa, sb = a.shape, b.shape
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]

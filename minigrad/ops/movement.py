@@ -15,6 +15,52 @@ from minigrad.tensor import Tensor
 # ---------------------------------------------------------------- argument checking
 
 
+def check_tensor(name: str, x, arg: str = "input") -> Tensor:
+    """``x`` itself if it is a Tensor, else a TypeError naming the function and argument."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' must be a Tensor, not {type(x).__name__}")
+    return x
+
+
+def check_bool(name: str, arg: str, value) -> builtins.bool:
+    """A flag such as ``keepdim``: a Python (or NumPy) bool, as PyTorch requires."""
+    if isinstance(value, builtins.bool):
+        return value
+    if isinstance(value, backend.host_scalar_type) and value.dtype.kind == "b":
+        return builtins.bool(value)
+    raise TypeError(f"{name}(): argument '{arg}' must be a bool, not {type(value).__name__}")
+
+
+def check_int(name: str, arg: str, value) -> int:
+    """An integer argument (a Python or NumPy int, not a bool)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, builtins.bool):
+        return int(value)
+    raise TypeError(f"{name}(): argument '{arg}' must be an int, not {type(value).__name__}")
+
+
+def check_number(name: str, arg: str, value) -> float:
+    """A real number (int or float, not a bool)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, builtins.bool):
+        return value
+    raise TypeError(f"{name}(): argument '{arg}' must be a number, not {type(value).__name__}")
+
+
+def check_str(name: str, arg: str, value, choices: tuple) -> str:
+    """One of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}(): {arg} must be one of {choices}, got {value!r}")
+    return value
+
+
+def out_of_memory(name: str, shape, itemsize: int) -> RuntimeError:
+    """The error for an allocation the machine cannot satisfy (PyTorch raises RuntimeError)."""
+    n = math.prod(shape)
+    return RuntimeError(
+        f"{name}: can't allocate memory: an array of shape {tuple(shape)} needs {n * itemsize} "
+        "bytes"
+    )
+
+
 def normalize_dim(dim, ndim: int) -> int:
     if not isinstance(dim, numbers.Integral) or isinstance(dim, builtins.bool):
         raise TypeError(f"dim must be an int, got {dim!r}")
@@ -79,6 +125,7 @@ class Reshape(Function):
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
+    check_tensor("reshape", x)
     shape = infer_shape(_shape_arg(shape), x._data.size)
     if shape == x._data.shape:
         return x if not x._requires_grad else Reshape.apply(x, shape=shape)
@@ -112,6 +159,7 @@ class Permute(Function):
 
 
 def permute(x: Tensor, *dims) -> Tensor:
+    check_tensor("permute", x)
     dims = _shape_arg(dims)
     if len(dims) != x.ndim:
         raise RuntimeError(
@@ -121,7 +169,7 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    n = x.ndim
+    n = check_tensor("transpose", x).ndim
     d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -145,6 +193,7 @@ class Expand(Function):
 
 
 def expand(x: Tensor, *sizes) -> Tensor:
+    check_tensor("expand", x)
     sizes = _shape_arg(sizes)
     shape = x.shape
     if len(sizes) < len(shape):
@@ -157,12 +206,19 @@ def expand(x: Tensor, *sizes) -> Tensor:
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: -1 is not allowed in a leading, new dimension ({i})")
+                raise RuntimeError(
+                    f"expand: the size {s} is not allowed in a leading, new dimension ({i})"
+                )
             target.append(s)
             continue
         have = shape[i - lead]
         if s == -1:
             s = have
+        elif s < 0:
+            raise RuntimeError(
+                f"expand: sizes must be non-negative (or -1 to keep a size), got {s} at dimension "
+                f"{i}.  Target sizes: {list(sizes)}"
+            )
         if have != s and have != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
@@ -177,23 +233,25 @@ def expand(x: Tensor, *sizes) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = normalize_dim(dim, x.ndim + 1)
+    dim = normalize_dim(dim, check_tensor("unsqueeze", x).ndim + 1)
     shape = x.shape
     return Reshape.apply(x, shape=shape[:dim] + (1,) + shape[dim:])
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
-    shape = x.shape
+    shape = check_tensor("squeeze", x).shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        dims = normalize_dims(dim, x.ndim) if x.ndim else ()
+        dims = normalize_dims(dim, x.ndim)
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     return x if new == shape else Reshape.apply(x, shape=new)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    if x.ndim == 0:
+    if check_tensor("flatten", x).ndim == 0:
+        normalize_dim(start_dim, 0)
+        normalize_dim(end_dim, 0)
         return Reshape.apply(x, shape=(1,))
     s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
     if s > e:
@@ -204,14 +262,17 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
-    d = normalize_dim(dim, x.ndim)
+    d = normalize_dim(dim, check_tensor("unflatten", x).ndim)
     sizes = infer_shape(_shape_arg((sizes,)), x.shape[d])
     return Reshape.apply(x, shape=x.shape[:d] + sizes + x.shape[d + 1 :])
 
 
 def repeat(x: Tensor, *sizes) -> Tensor:
     """Tile ``x``: a reshape, an expand and a reshape, so the gradient needs no op of its own."""
+    check_tensor("repeat", x)
     sizes = _shape_arg(sizes)
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {list(sizes)}")
     if len(sizes) < x.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions "
@@ -221,7 +282,11 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     inter = tuple(v for s in shape for v in (1, s))
     target = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
     out = reshape(x, inter).expand(target)
-    return reshape(out, tuple(r * s for r, s in zip(sizes, shape)))
+    final = tuple(r * s for r, s in zip(sizes, shape))
+    try:
+        return reshape(out, final)
+    except MemoryError:
+        raise out_of_memory("repeat", final, x._data.itemsize) from None
 
 
 @register("flip")
@@ -237,7 +302,8 @@ class Flip(Function):
 
 
 def flip(x: Tensor, dims) -> Tensor:
-    return Flip.apply(x, dims=normalize_dims(dims, x.ndim))
+    dims = normalize_dims(dims, check_tensor("flip", x).ndim)
+    return Flip.apply(x, dims=dims if x.ndim else ())  # a 0-d tensor flips to itself
 
 
 # ---------------------------------------------------------------- indexing
@@ -319,6 +385,11 @@ def index_key(x: Tensor, key) -> tuple[tuple, bool]:
             out.append(k)
             dim += 1
         elif k.dtype.kind == "b":
+            if k.ndim == 0:
+                raise IndexError(
+                    "indexing with a 0-d bool tensor is not supported; index with a 1-d mask "
+                    "(e.g. mask.reshape(1)) or use where()"
+                )
             want = shape[dim : dim + k.ndim]
             if k.shape != want:
                 raise IndexError(
@@ -416,15 +487,24 @@ class Cat(Function):
         return tuple(grads)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("cat expects a non-empty list of Tensors")
+def _tensor_list(name: str, tensors) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{name}(): argument 'tensors' must be a list or tuple of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
-                f"cat: expected a list of Tensors, but element {i} is {type(t).__name__}"
+                f"{name}(): expected a list of Tensors, but element {i} is {type(t).__name__}"
             )
+    return list(tensors)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = _tensor_list("cat", tensors)
+    if not tensors:
+        raise RuntimeError("cat expects a non-empty list of Tensors")
     ref = tensors[0]
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -449,7 +529,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 @register("stack")
 def stack(tensors, dim: int = 0) -> Tensor:
-    tensors = list(tensors)
+    tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors[1:], 1):
@@ -463,15 +543,34 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    if check_tensor("split", x).ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, x.ndim)
     n = x.shape[d]
-    if isinstance(split_size_or_sections, numbers.Integral):
-        step = int(split_size_or_sections)
-        if step <= 0:
-            raise RuntimeError(f"split expects split_size be positive, but got {step}")
-        sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
+    sections = split_size_or_sections
+    if isinstance(sections, numbers.Integral) and not isinstance(sections, builtins.bool):
+        step = int(sections)
+        if step < 0 or (step == 0 and n != 0):
+            raise RuntimeError(
+                f"split expects split_size be positive (or 0 for a dimension of size 0), but "
+                f"got split_size={step} for a dimension of size {n}"
+            )
+        sizes = [builtins.min(step, n - i) for i in range(0, n, step)] if step else [0]
+        sizes = sizes or [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        if not isinstance(sections, (list, tuple)) or not builtins.all(
+            isinstance(s, numbers.Integral) and not isinstance(s, builtins.bool) for s in sections
+        ):
+            raise TypeError(
+                f"split(): split_size_or_sections must be an int or a list of ints, got "
+                f"{sections!r}"
+            )
+        sizes = [int(s) for s in sections]
+        if builtins.any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                f"split_sizes={sizes}"
+            )
         if builtins.sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -487,6 +586,9 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    if check_tensor("chunk", x).ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    chunks = check_int("chunk", "chunks", chunks)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = x.shape[normalize_dim(dim, x.ndim)]
@@ -511,6 +613,10 @@ class Pad(Function):
 def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     """PyTorch's ``F.pad``: ``pad`` lists (left, right) pairs starting from the LAST dimension.
     Negative amounts crop."""
+    check_tensor("pad", x)
+    if isinstance(value, Tensor) and value.ndim == 0:
+        value = value.item()
+    check_number("pad", "value", value)
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -532,7 +638,11 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
     if all(lo == 0 and hi == 0 for lo, hi in widths):
         return x
-    return Pad.apply(x, widths=tuple(widths), value=value)
+    try:
+        return Pad.apply(x, widths=tuple(widths), value=value)
+    except MemoryError:
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+        raise out_of_memory("pad", shape, x._data.itemsize) from None
 
 
 # ---------------------------------------------------------------- casts and copies
@@ -544,7 +654,9 @@ class Cast(Function):
         ctx.in_dtype = a.dtype
         if dtype.kind != "f":
             ctx.mark_non_differentiable()
-        return a.astype(dtype)
+        # nan/inf to an integer, or overflow to inf in a narrower float: PyTorch is silent
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):
+            return a.astype(dtype)
 
     def backward(ctx, g):
         return Cast.apply(g, dtype=ctx.in_dtype)

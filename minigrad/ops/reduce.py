@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import NamedTuple
 
 from minigrad import backend, dtypes
 from minigrad.autograd.function import Function, register
 from minigrad.ops import elementwise as E
-from minigrad.ops.movement import Expand, Reshape, normalize_dim, normalize_dims
+from minigrad.ops.movement import (
+    Expand,
+    Reshape,
+    check_bool,
+    check_number,
+    check_tensor,
+    normalize_dim,
+    normalize_dims,
+)
 from minigrad.tensor import Tensor
 
 
 def _axes(x: Tensor, dim) -> tuple:
-    if dim is None:
+    """The axes a reduction over ``dim`` runs over: all for None or an empty list of dims (as
+    in PyTorch), else the normalized dims."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(x.ndim))
     if x.ndim == 0:
         normalize_dims(dim, 0)
@@ -65,11 +76,13 @@ class SumGrad(Function):
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    axes = _axes(x, dim)
+    axes = _axes(check_tensor("sum", x), dim)
+    keepdim = check_bool("sum", "keepdim", keepdim)
+    np_dtype = None
     if dtype is not None:
         x = x.to(dtype)
-    np_dtype = None
-    if x._data.dtype.kind in "biu":
+        np_dtype = x._data.dtype  # the sum itself in that dtype (bool: any), as in PyTorch
+    elif x._data.dtype.kind in "biu":
         np_dtype = dtypes.int64.np
     return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=np_dtype)
 
@@ -77,9 +90,13 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 @register("mean")
 class Mean(Function):
     def forward(ctx, a, axes, keepdim):
+        xp = ctx.xp
         ctx.in_shape, ctx.axes = a.shape, axes
         ctx.n = math.prod(a.shape[i] for i in axes)
-        return ctx.xp.mean(a, axis=axes, keepdims=keepdim)
+        if ctx.n == 0:  # a mean over nothing is nan (NumPy would warn, PyTorch does not)
+            with backend.ignore_float_warnings(xp, "invalid"):
+                return xp.sum(a, axis=axes, keepdims=keepdim) / ctx.n
+        return xp.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(ctx, g):
         scale = 1.0 / ctx.n if ctx.n else float("nan")  # a mean over nothing is nan
@@ -87,7 +104,8 @@ class Mean(Function):
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    if not x.dtype.is_floating_point:
+    keepdim = check_bool("mean", "keepdim", keepdim)
+    if not check_tensor("mean", x).dtype.is_floating_point:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got "
             f"{x.dtype} (convert first, e.g. x.float())"
@@ -120,18 +138,41 @@ def sum_to(x: Tensor, shape: tuple) -> Tensor:
 # ---------------------------------------------------------------- var, std (composites)
 
 
-@register("var")
-def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+def _var(name, x, dim, unbiased, keepdim, correction):
+    if not check_tensor(name, x).dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}(): std and var only support floating point dtypes, got {x.dtype} (convert "
+            "first, e.g. x.float())"
+        )
     axes = _axes(x, dim)
-    c = (1 if unbiased else 0) if correction is None else correction
+    keepdim = check_bool(name, "keepdim", keepdim)
+    if correction is None:
+        c = 1 if check_bool(name, "unbiased", unbiased) else 0
+    else:
+        c = check_number(name, "correction", correction)
     n = math.prod(x.shape[i] for i in axes)
+    if n - c <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0: the correction ({c}) should be less than "
+            f"the number of values reduced ({n}); the result is inf or nan",
+            stacklevel=3,
+        )
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim) / builtins.max(n - c, 0)
 
 
+@register("var")
+def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    return _var("var", x, dim, unbiased, keepdim, correction)
+
+
 @register("std")
 def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-    return E.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """``sqrt(var)``; where all values are equal (var 0) the gradient is 0, as in PyTorch,
+    not the nan of sqrt's gradient at 0 (the square root runs on 1 there)."""
+    v = _var("std", x, dim, unbiased, keepdim, correction)
+    flat = v == 0
+    return E.where(flat, 0.0, E.sqrt(E.where(flat, 1.0, v)))
 
 
 # ---------------------------------------------------------------- max, min
@@ -170,13 +211,15 @@ def _check_nonempty(name, x, axes):
 
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = _axes(x, dim)
+    axes = _axes(check_tensor("amax", x), dim)
+    keepdim = check_bool("amax", "keepdim", keepdim)
     _check_nonempty("amax", x, axes)
     return Amax.apply(x, axes=axes, keepdim=keepdim)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = _axes(x, dim)
+    axes = _axes(check_tensor("amin", x), dim)
+    keepdim = check_bool("amin", "keepdim", keepdim)
     _check_nonempty("amin", x, axes)
     return Amin.apply(x, axes=axes, keepdim=keepdim)
 
@@ -187,6 +230,7 @@ class ValuesIndices(NamedTuple):
 
 
 def _extreme(name, x, dim, keepdim, arg):
+    keepdim = check_bool(name, "keepdim", keepdim)
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         return (E.maximum if name == "max" else E.minimum)(x, dim)
     if dim is None:
@@ -205,14 +249,15 @@ def _extreme(name, x, dim, keepdim, arg):
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """``max()`` -> tensor; ``max(dim)`` -> (values, indices); ``max(other_tensor)`` -> maximum."""
-    return _extreme("max", x, dim, keepdim, x.xp.argmax)
+    return _extreme("max", x, dim, keepdim, check_tensor("max", x).xp.argmax)
 
 
 def min(x: Tensor, dim=None, keepdim: bool = False):
-    return _extreme("min", x, dim, keepdim, x.xp.argmin)
+    return _extreme("min", x, dim, keepdim, check_tensor("min", x).xp.argmin)
 
 
 def _arg(name, fn, x, dim, keepdim):
+    keepdim = check_bool(name, "keepdim", keepdim)
     if x._data.size == 0:
         raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
@@ -227,11 +272,11 @@ def _arg(name, fn, x, dim, keepdim):
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return _arg("argmax", x.xp.argmax, x, dim, keepdim)
+    return _arg("argmax", check_tensor("argmax", x).xp.argmax, x, dim, keepdim)
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return _arg("argmin", x.xp.argmin, x, dim, keepdim)
+    return _arg("argmin", check_tensor("argmin", x).xp.argmin, x, dim, keepdim)
 
 
 # ---------------------------------------------------------------- gather and its gradient
@@ -280,9 +325,13 @@ class GatherGrad(Function):
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """PyTorch's ``gather``: index has x's number of dims, values checked against x's shape."""
+    check_tensor("gather", x)
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise TypeError("gather(): index must be an integer Tensor")
     d = normalize_dim(dim, x.ndim)
+    if x.ndim == 0 and index.ndim == 0:  # one element along the only dim there is, as in PyTorch
+        out = gather(Reshape.apply(x, shape=(1,)), 0, index.reshape(1))
+        return Reshape.apply(out, shape=())
     if index.ndim != x.ndim:
         raise RuntimeError(
             f"gather(): Index tensor must have the same number of dimensions as input tensor "
@@ -295,7 +344,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
             )
     if index._data.size:
         hi, lo = int(index._data.max()), int(index._data.min())
-        if hi >= x.shape[d] or lo < -x.shape[d]:
+        if hi >= x.shape[d] or lo < 0:  # PyTorch takes no negative index here
             bad = hi if hi >= x.shape[d] else lo
             raise RuntimeError(
                 f"gather(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}"
@@ -343,7 +392,8 @@ def _prod_of_others(a: Tensor, axes: tuple) -> Tensor:
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    if x._data.dtype.kind in "biu":
+    keepdim = check_bool("prod", "keepdim", keepdim)
+    if check_tensor("prod", x)._data.dtype.kind in "biu":
         return x._wrap(x.xp.asarray(x.xp.prod(x._data, axis=_axes(x, dim), keepdims=keepdim)))
     return Prod.apply(x, axes=_axes(x, dim), keepdim=keepdim)
 
@@ -369,9 +419,12 @@ class LogSumExp(Function):
     def forward(ctx, a, axes, keepdim):
         xp = ctx.xp
         ctx.in_shape, ctx.axes = a.shape, axes
-        s, m = _shifted(xp, a, axes)
-        with backend.ignore_float_warnings(xp, "divide"):  # an all -inf slice gives -inf
-            out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
+        if builtins.any(a.shape[i] == 0 for i in axes):  # the log of an empty sum: -inf
+            out = xp.full(_kept_shape(a.shape, axes), -xp.inf, dtype=a.dtype)
+        else:
+            s, m = _shifted(xp, a, axes)
+            with backend.ignore_float_warnings(xp, "divide"):  # an all -inf slice gives -inf
+                out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
         ctx.save_for_backward(a, out)
@@ -385,6 +438,9 @@ class LogSumExp(Function):
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     x = E._float_input("logsumexp", x)
+    keepdim = check_bool("logsumexp", "keepdim", keepdim)
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be an int or a tuple of ints, not None")
     return LogSumExp.apply(x, axes=_axes(x, dim), keepdim=keepdim)
 
 
@@ -393,6 +449,10 @@ class Softmax(Function):
     def forward(ctx, a, dim):
         xp = ctx.xp
         ctx.dim = dim
+        if a.size == 0:  # nothing to normalize: an empty result, as in PyTorch
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
         s, _ = _shifted(xp, a, dim, finite_shift=False)
         e = xp.exp(s)
         e /= xp.sum(e, axis=dim, keepdims=True)
@@ -409,6 +469,10 @@ class LogSoftmax(Function):
     def forward(ctx, a, dim):
         xp = ctx.xp
         ctx.dim = dim
+        if a.size == 0:  # nothing to normalize: an empty result, as in PyTorch
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
         s, _ = _shifted(xp, a, dim, finite_shift=False)
         out = s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
@@ -419,11 +483,16 @@ class LogSoftmax(Function):
         return g - E.exp(out) * sum(g, ctx.dim, keepdim=True)
 
 
+def _softmax_dim(x: Tensor, dim):
+    d = normalize_dim(dim, x.ndim)
+    return d if x.ndim else ()  # a 0-d input is its own (one-element) slice
+
+
 def softmax(x: Tensor, dim: int) -> Tensor:
     x = E._float_input("softmax", x)
-    return Softmax.apply(x, dim=normalize_dim(dim, builtins.max(x.ndim, 1)) if x.ndim else ())
+    return Softmax.apply(x, dim=_softmax_dim(x, dim))
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     x = E._float_input("log_softmax", x)
-    return LogSoftmax.apply(x, dim=normalize_dim(dim, builtins.max(x.ndim, 1)) if x.ndim else ())
+    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim))

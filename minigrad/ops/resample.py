@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from minigrad.autograd.function import register
 from minigrad.ops import movement as M
-from minigrad.ops.movement import Index, Reshape
+from minigrad.ops.movement import Index, Reshape, check_bool, out_of_memory
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- pad
@@ -105,10 +105,11 @@ def pad(
     or, for the last 1-3 dimensions, 'reflect', 'replicate' or 'circular'."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): input must be a Tensor, got {type(input).__name__}")
-    if mode not in _PAD_MODES:
+    if not isinstance(mode, str) or mode not in _PAD_MODES:
         raise ValueError(f"pad(): mode must be one of {_PAD_MODES}, got {mode!r}")
-    pad = tuple(pad)
-    if any(not isinstance(p, numbers.Integral) or isinstance(p, bool) for p in pad):
+    if not isinstance(pad, (tuple, list)) or any(
+        not isinstance(p, numbers.Integral) or isinstance(p, bool) for p in pad
+    ):
         raise TypeError(f"pad(): pad must be a sequence of ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if mode == "constant":
@@ -120,7 +121,17 @@ def pad(
     _check_pad_modes(input, pad, mode)
     if not any(pad):
         return input
-    return _pad_by_index(input, pad, mode)
+    try:
+        return _pad_by_index(input, pad, mode)
+    except MemoryError:
+        raise out_of_memory("pad", _padded_shape(input.shape, pad), input._data.itemsize) from None
+
+
+def _padded_shape(shape: tuple, pad: tuple) -> tuple:
+    out = list(shape)
+    for i in range(len(pad) // 2):
+        out[-1 - i] += pad[2 * i] + pad[2 * i + 1]
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- interpolate
@@ -262,13 +273,13 @@ def interpolate(
     name = "interpolate"
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): input must be a Tensor, got {type(input).__name__}")
-    if mode not in _MODES:
-        if mode in ("bicubic", "area"):
+    if not isinstance(mode, str) or mode not in _MODES:
+        if isinstance(mode, str) and mode in ("bicubic", "area"):
             raise NotImplementedError(
                 f"{name}(): mode {mode!r} is not implemented; available modes: {_MODES}"
             )
         raise ValueError(f"{name}(): mode must be one of {_MODES}, got {mode!r}")
-    if antialias:
+    if check_bool(name, "antialias", antialias):
         raise NotImplementedError(f"{name}(): antialias=True is not implemented")
     if input.ndim not in (3, 4, 5):
         raise ValueError(
@@ -289,9 +300,12 @@ def interpolate(
             f"bilinear and trilinear, not {mode!r}"
         )
     out, scales = _output_size(name, input, size, scale_factor, recompute_scale_factor)
-    if mode in _LINEAR_MODES:
-        return _linear(input, out, scales, bool(align_corners))
-    return _nearest(input, out, scales, exact=mode == "nearest-exact")
+    try:
+        if mode in _LINEAR_MODES:
+            return _linear(input, out, scales, bool(align_corners))
+        return _nearest(input, out, scales, exact=mode == "nearest-exact")
+    except MemoryError:
+        raise out_of_memory(name, input.shape[:2] + out, input._data.itemsize) from None
 
 
 def upsample(

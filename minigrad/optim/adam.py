@@ -3,6 +3,7 @@ AMSGrad."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 from minigrad import creation
@@ -40,18 +41,20 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, o: dict) -> None:
-        if not 0.0 <= o["lr"]:
-            raise ValueError(f"Invalid learning rate: {o['lr']}")
-        if not 0.0 <= o["eps"]:
+        self._number(o, "lr")
+        if not 0.0 <= self._number(o, "eps", -float("inf")):
             raise ValueError(f"Invalid epsilon value: {o['eps']}")
         betas = o["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
+            if not isinstance(beta, numbers.Real) or isinstance(beta, bool):
+                raise TypeError(f"Invalid beta parameter at index {i}: {beta!r} is not a number")
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        if not 0.0 <= o["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {o['weight_decay']}")
+        self._number(o, "weight_decay")
+        self._flag(o, "amsgrad")
+        self._flag(o, "maximize")
 
     def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]

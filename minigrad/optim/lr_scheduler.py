@@ -54,6 +54,8 @@ class LRScheduler:
         """Advance one epoch (or, deprecated in PyTorch too, jump to ``epoch``)."""
         if epoch is not None:
             _check_epoch("step", "epoch", epoch)
+            if epoch < -1:
+                raise ValueError(f"step: epoch must be -1 (before the first) or more, got {epoch}")
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1

@@ -4,6 +4,7 @@ state, ``zero_grad``, ``step`` and ``state_dict`` / ``load_state_dict`` in PyTor
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -31,7 +32,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
-        if isinstance(params, Tensor):
+        if isinstance(params, (Tensor, str, dict)) or not hasattr(params, "__iter__"):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got {type(params).__name__}"
@@ -46,6 +47,27 @@ class Optimizer:
 
     def _check(self, options: dict) -> None:
         pass
+
+    def _number(self, options: dict, key: str, low: float = 0.0) -> float:
+        """``options[key]``, checked to be a number of at least ``low`` (PyTorch's messages)."""
+        value = options[key]
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(
+                f"{type(self).__name__}: {key} must be a number, got {type(value).__name__} "
+                f"{value!r}"
+            )
+        if not low <= value:
+            what = "learning rate" if key == "lr" else f"{key} value"
+            raise ValueError(f"Invalid {what}: {value}")
+        return value
+
+    def _flag(self, options: dict, key: str) -> bool:
+        value = options[key]
+        if not isinstance(value, bool):
+            raise TypeError(
+                f"{type(self).__name__}: {key} must be a bool, got {type(value).__name__} {value!r}"
+            )
+        return value
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options (the rest come from the defaults)."""
@@ -91,6 +113,8 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        if not isinstance(set_to_none, bool):
+            raise TypeError(f"zero_grad(): set_to_none must be a bool, got {set_to_none!r}")
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -105,6 +129,11 @@ class Optimizer:
         """One update of every parameter that has a gradient (frozen ones are skipped).
         ``closure`` re-evaluates the model and returns the loss, which ``step`` returns."""
         loss = None
+        if closure is not None and not callable(closure):
+            raise TypeError(
+                f"step(): closure must be a function that re-evaluates the model and returns "
+                f"the loss, got {type(closure).__name__}"
+            )
         if closure is not None:
             with enable_grad():
                 loss = closure()

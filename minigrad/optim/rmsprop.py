@@ -38,16 +38,13 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, o: dict) -> None:
-        if not 0.0 <= o["lr"]:
-            raise ValueError(f"Invalid learning rate: {o['lr']}")
-        if not 0.0 <= o["eps"]:
+        self._number(o, "lr")
+        if not 0.0 <= self._number(o, "eps", -float("inf")):
             raise ValueError(f"Invalid epsilon value: {o['eps']}")
-        if not 0.0 <= o["momentum"]:
-            raise ValueError(f"Invalid momentum value: {o['momentum']}")
-        if not 0.0 <= o["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {o['weight_decay']}")
-        if not 0.0 <= o["alpha"]:
-            raise ValueError(f"Invalid alpha value: {o['alpha']}")
+        for key in ("momentum", "weight_decay", "alpha"):
+            self._number(o, key)
+        self._flag(o, "centered")
+        self._flag(o, "maximize")
 
     def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]

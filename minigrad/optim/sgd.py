@@ -36,13 +36,11 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, o: dict) -> None:
-        if not 0.0 <= o["lr"]:
-            raise ValueError(f"Invalid learning rate: {o['lr']}")
-        if not 0.0 <= o["momentum"]:
-            raise ValueError(f"Invalid momentum value: {o['momentum']}")
-        if not 0.0 <= o["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {o['weight_decay']}")
-        if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
+        for key in ("lr", "momentum", "weight_decay"):
+            self._number(o, key)
+        self._number(o, "dampening", -float("inf"))
+        self._flag(o, "maximize")
+        if self._flag(o, "nesterov") and (o["momentum"] <= 0 or o["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:

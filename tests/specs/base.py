@@ -3,12 +3,14 @@
 A spec's ``call(m, p, *tensors)`` runs the op through the public API of ``m``, which is either
 ``minigrad`` or ``torch`` (most calls read the same in both), with parameters ``p`` drawn by
 ``draw``. Inputs are float tensors with values in ``[low, high]``, moved off kinks and ties by
-``prepare``."""
+``prepare``. Every op is also run on one case of each kind in ``KINDS`` that it takes; a spec
+names the kinds it cannot take, and why, in ``cannot``."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
@@ -30,6 +32,95 @@ class Spec:
     atol: float = 1e-5
     rtol: float = 1e-3
     float32: bool = True  # float32 in gives float32 out
+    cannot: dict[str, str] = field(default_factory=dict)  # kind of case -> why the op takes none
+
+    def takes_several_inputs(self) -> bool:
+        """Whether ``call`` takes more than one tensor (after ``m`` and ``p``)."""
+        params = list(inspect.signature(self.call).parameters.values())[2:]
+        return len(params) > 1 or any(q.kind is q.VAR_POSITIONAL for q in params)
+
+
+# ---------------------------------------------------------------- kinds of case
+
+# Kinds of input every op is run on, besides the hypothesis draws, unless its spec says why not.
+KINDS = {
+    "noncontig": "an input that is a non-contiguous view (transposed or strided)",
+    "size1": "a size-1 dim beside a longer one (for ops that broadcast: stretched against it)",
+    "zero_d": "a 0-d input",
+    "broadcast": "inputs of different ranks broadcast against each other",
+}
+
+# ``cannot`` of the specs in tests/specs/nn.py, conv.py and inplace.py, by op name.
+_BATCHED = "it takes (N, C, ...) inputs (as in PyTorch)"
+_CONV = {"zero_d": _BATCHED, "broadcast": "its inputs are convolved, not broadcast"}
+_PAD = {
+    "zero_d": "a 0-d tensor has no dim to pad (as in PyTorch)",
+    "size1": "the spec draws every dim of at least 2, batch dims included",
+}
+_ONE_SHAPE = "input and target have one shape (PyTorch warns when they do not)"
+_PER_CHANNEL = {"zero_d": _BATCHED, "broadcast": "its weight and bias are per channel"}
+CANNOT_BY_NAME: dict[str, dict[str, str]] = {
+    "linear": {
+        "zero_d": "input and weight carry a feature dim",
+        "broadcast": "its inputs are contracted, not broadcast",
+    },
+    "linear_weight_grad": {
+        "zero_d": "both inputs carry a feature dim",
+        "broadcast": "its inputs are contracted, not broadcast",
+    },
+    "nll_loss": {"zero_d": "the logits need a class dim (as in PyTorch)"},
+    "cross_entropy": {"zero_d": "the logits need a class dim (as in PyTorch)"},
+    "mse_loss": {"broadcast": _ONE_SHAPE},
+    "mse_loss_grad": {"broadcast": _ONE_SHAPE + "; the gradient is 0-d or of that shape"},
+    "l1_loss": {"broadcast": _ONE_SHAPE},
+    "binary_cross_entropy": {"broadcast": _ONE_SHAPE},
+    "binary_cross_entropy_with_logits": {
+        "zero_d": "the spec draws inputs of at least one dim, for per-class weights",
+        "broadcast": _ONE_SHAPE,
+    },
+    "batch_norm": _PER_CHANNEL,
+    "batch_norm_train": _PER_CHANNEL,
+    "batch_norm_train_grad": _PER_CHANNEL,
+    "batch_norm_weight_grad": _PER_CHANNEL,
+    "layer_norm": {
+        "zero_d": "normalized_shape must not be empty (as in PyTorch)",
+        "broadcast": "its weight and bias have the normalized shape",
+    },
+    "normalize": {"zero_d": "the spec draws inputs of at least one dim"},
+    "dropout1d": {"zero_d": "it takes (C, L) or (N, C, L) inputs (as in PyTorch)"},
+    "dropout2d": {"zero_d": _BATCHED},
+    "reflection_pad": _PAD,
+    "replication_pad": _PAD,
+    "circular_pad": _PAD,
+    "interpolate": {"zero_d": _BATCHED},
+    "view_write": {
+        "zero_d": "the spec writes through a slice, which needs a dim",
+        "broadcast": "the written value has the view's shape",
+    },
+    "conv2d": _CONV,
+    "conv1d": _CONV,
+    "conv_transpose2d": _CONV,
+    "conv2d_weight": _CONV,
+    "max_pool2d": {"zero_d": _BATCHED},
+    "max_pool1d": {"zero_d": _BATCHED},
+    "max_pool2d_grad": {"zero_d": _BATCHED},
+    "max_pool2d_gather": {"zero_d": _BATCHED},
+    "avg_pool2d": {"zero_d": _BATCHED},
+    "avg_pool2d_grad": {"zero_d": _BATCHED},
+    "adaptive_avg_pool2d": {"zero_d": _BATCHED},
+}
+
+
+def cannot(name: str, spec: Spec) -> dict[str, str]:
+    """The kinds of case op ``name`` does not take, each with the reason."""
+    return {**CANNOT_BY_NAME.get(name, {}), **spec.cannot}
+
+
+def kinds_taken(name: str, spec: Spec) -> list[str]:
+    """The kinds of case op ``name`` is run on: all but those it cannot take, and "broadcast"
+    only for ops of several inputs."""
+    out = [k for k in KINDS if k not in cannot(name, spec)]
+    return out if spec.takes_several_inputs() else [k for k in out if k != "broadcast"]
 
 
 # ---------------------------------------------------------------- shape draws
@@ -69,7 +160,9 @@ def dim_arg(data, ndim: int, allow_none=True, allow_tuple=True):
 
 
 def one_dim(data, ndim: int) -> int:
-    return data.draw(st.integers(-ndim, ndim - 1))
+    """A single dim of ``ndim`` dims; a 0-d tensor takes 0 or -1, as in PyTorch."""
+    n = max(ndim, 1)
+    return data.draw(st.integers(-n, n - 1))
 
 
 # ---------------------------------------------------------------- value preparation

@@ -34,7 +34,7 @@ def _reduce(data, allow_tuple=True):
 
 
 def _reduce_dim(data):
-    s = shape(data, min_dims=1)
+    s = shape(data)
     return [s], {"dim": one_dim(data, len(s)), "keep": data.draw(st.booleans())}
 
 
@@ -66,7 +66,9 @@ def _expand(data):
 
 
 def _slice_key(data):
-    s = shape(data, min_dims=1)
+    s = shape(data)
+    if s == ():
+        return [s], {"key": (None,)}  # a 0-d tensor takes no index, only new dims
     key = []
     for n in s:
         kind = data.draw(st.sampled_from(["int", "slice", "all"]))
@@ -164,7 +166,9 @@ def _where(data):
 
 
 def _gather(data):
-    s = shape(data, min_dims=1)
+    s = shape(data)
+    if not s:  # a 0-d input: dim 0 or -1, index 0, as PyTorch allows
+        return [s], {"dim": data.draw(st.sampled_from([0, -1])), "index": np.array(0)}
     d = one_dim(data, len(s))
     rng = np.random.default_rng(data.draw(st.integers(0, 99)))
     ishape = tuple(
@@ -226,6 +230,36 @@ def _sum_to_mg(m, p, x):
     return sum_to(x, p["to"])
 
 
+def _var_draw(data):
+    s = shape(data)
+    dim = dim_arg(data, len(s))
+    axes = range(len(s)) if dim is None else (dim,) if isinstance(dim, int) else dim
+    n = int(np.prod([s[a] for a in axes]))
+    # over one value the unbiased variance is 0/0 (nan in PyTorch too): correction 0 there
+    correction = data.draw(st.sampled_from([0, 1])) if n > 1 else 0
+    return [s], {"dim": dim, "keep": data.draw(st.booleans()), "correction": correction}
+
+
+def _std_draw(data):
+    s = shape(data, min_dims=1)
+    wide = [i for i, n in enumerate(s) if n > 1]
+    if not wide:  # the std of one value is 0, where sqrt has no derivative: reduce a longer dim
+        s, wide = s[:-1] + (2,), [len(s) - 1]
+    d = data.draw(st.sampled_from(wide))
+    return [s], {
+        "dim": d - len(s) if data.draw(st.booleans()) else d,
+        "keep": data.draw(st.booleans()),
+        "unbiased": data.draw(st.booleans()),
+    }
+
+
+def _flip_draw(data):
+    s = shape(data)
+    if s == ():  # a 0-d tensor flips along dim 0 (or -1), unchanged, as in PyTorch
+        return [s], {"dims": (data.draw(st.sampled_from([0, -1])),)}
+    return [s], {"dims": dim_arg(data, len(s), allow_none=False)}
+
+
 def _sum_to_draw(data):
     to, extra = broadcast_shapes(data)
     full = (2,) + np.broadcast_shapes(to, extra)
@@ -239,10 +273,16 @@ def _index_put(m, p, x, v):
 
 
 def _index_put_draw(data):
-    s = shape(data, min_dims=1)
+    s = shape(data)
+    if s == ():
+        return [s, s], {"key": ()}
     a = data.draw(st.integers(0, s[0] - 1))
     b = data.draw(st.integers(a + 1, s[0]))
-    return [s, (b - a,) + s[1:]], {"key": slice(a, b)}
+    slot = (b - a,) + s[1:]
+    # the value is broadcast to the slot: it may lack leading dims or have size-1 dims
+    lead = data.draw(st.integers(0, len(slot)))
+    value = tuple(1 if data.draw(st.booleans()) else n for n in slot[lead:])
+    return [s, value], {"key": slice(a, b)}
 
 
 def _to_device_mg(m, p, x):
@@ -334,24 +374,20 @@ SPECS = {
         _reduce,
     ),
     "sum_grad": Spec(_sum_grad_mg, _sum_grad_draw, torch=_sum_grad_torch),
-    "sum_to": Spec(_sum_to_mg, _sum_to_draw, torch=False),
+    "sum_to": Spec(
+        _sum_to_mg,
+        _sum_to_draw,
+        torch=False,
+        cannot={"zero_d": "a 0-d input sums to itself, which sum_to returns without the op"},
+    ),
     "var": Spec(
         lambda m, p, x: x.var(dim=p["dim"], correction=p["correction"], keepdim=p["keep"]),
-        lambda data: (
-            [s := shape(data, min_dims=1, min_side=2)],
-            {
-                "dim": dim_arg(data, len(s)),
-                "keep": data.draw(st.booleans()),
-                "correction": data.draw(st.sampled_from([0, 1])),
-            },
-        ),
+        _var_draw,
     ),
     "std": Spec(
         lambda m, p, x: x.std(dim=p["dim"], unbiased=p["unbiased"], keepdim=p["keep"]),
-        lambda data: (
-            [s := shape(data, min_dims=1, min_side=2)],
-            {"dim": one_dim(data, len(s)), "keep": data.draw(st.booleans()), "unbiased": True},
-        ),
+        _std_draw,
+        cannot={"zero_d": "the std of one value is 0, where sqrt has no derivative"},
     ),
     "amax": Spec(
         lambda m, p, x: (
@@ -368,9 +404,18 @@ SPECS = {
         prepare=lambda xs, p: [distinct(xs[0])],
     ),
     "gather": Spec(
-        lambda m, p, x: m.gather(x, p["dim"], m.tensor(p["index"], device=x.device)), _gather
+        lambda m, p, x: m.gather(x, p["dim"], m.tensor(p["index"], device=x.device)),
+        _gather,
     ),
-    "gather_grad": Spec(_gather_grad_mg, _gather_grad_draw, torch=_gather_grad_torch),
+    "gather_grad": Spec(
+        _gather_grad_mg,
+        _gather_grad_draw,
+        torch=_gather_grad_torch,
+        cannot={
+            "zero_d": "its spec scatters into a new dimension of size 4, which needs one; the "
+            "gradient of a 0-d gather runs through the gather spec"
+        },
+    ),
     "prod": Spec(
         lambda m, p, x: x.prod() if p["dim"] is None else x.prod(dim=p["dim"], keepdim=p["keep"]),
         lambda data: _reduce(data, allow_tuple=False),
@@ -383,25 +428,47 @@ SPECS = {
     ),
     "softmax": Spec(lambda m, p, x: x.softmax(dim=p["dim"]), _reduce_dim),
     "log_softmax": Spec(lambda m, p, x: x.log_softmax(dim=p["dim"]), _reduce_dim),
-    "matmul": Spec(lambda m, p, a, b: a @ b, _matmul),
+    "matmul": Spec(
+        lambda m, p, a, b: a @ b,
+        _matmul,
+        cannot={"zero_d": "matmul needs operands of at least one dim (as in PyTorch)"},
+    ),
     "reshape": Spec(lambda m, p, x: x.reshape(p["shape"]), _reshape),
     "permute": Spec(lambda m, p, x: x.permute(p["dims"]), _permutation),
     "expand": Spec(lambda m, p, x: x.expand(*p["shape"]) * 1, _expand),
-    "flip": Spec(
-        lambda m, p, x: x.flip(p["dims"]),
-        lambda data: (
-            [s := shape(data, min_dims=1)],
-            {"dims": dim_arg(data, len(s), allow_none=False)},
-        ),
-    ),
+    "flip": Spec(lambda m, p, x: x.flip(p["dims"]), _flip_draw),
     "slice": Spec(lambda m, p, x: x[p["key"]], _slice_key),
-    "index": Spec(_index, _index_key),
-    "index_grad": Spec(_index_grad_mg, _index_grad_draw, torch=_index_grad_torch),
+    "index": Spec(
+        _index,
+        _index_key,
+        cannot={"zero_d": "a 0-d tensor takes no index tensor (as in PyTorch)"},
+    ),
+    "index_grad": Spec(
+        _index_grad_mg,
+        _index_grad_draw,
+        torch=_index_grad_torch,
+        cannot={"zero_d": "the gradient of x[index] has the index's dim"},
+    ),
     "index_put": Spec(_index_put, _index_put_draw),
-    "cat": Spec(lambda m, p, *xs: m.cat(list(xs), p["dim"]), _cat),
-    "pad": Spec(lambda m, p, x: m.nn.functional.pad(x, p["pad"], value=p["value"]), _pad),
+    "cat": Spec(
+        lambda m, p, *xs: m.cat(list(xs), p["dim"]),
+        _cat,
+        cannot={
+            "zero_d": "0-d tensors cannot be concatenated (as in PyTorch)",
+            "broadcast": "it joins tensors of one shape but for the cat dim",
+        },
+    ),
+    "pad": Spec(
+        lambda m, p, x: m.nn.functional.pad(x, p["pad"], value=p["value"]),
+        _pad,
+        cannot={"zero_d": "a 0-d tensor has no dim to pad (as in PyTorch)"},
+    ),
     "cast": Spec(_cast, _unary, eps=1e-3, atol=1e-3, rtol=1e-3, float32=False),
     "clone": Spec(lambda m, p, x: x.clone(), _unary),
     "to_device": Spec(_to_device_mg, _unary, torch=False),
-    "stack": Spec(lambda m, p, *xs: m.stack(list(xs), p["dim"]), _stack),
+    "stack": Spec(
+        lambda m, p, *xs: m.stack(list(xs), p["dim"]),
+        _stack,
+        cannot={"broadcast": "it stacks tensors of one shape (as in PyTorch)"},
+    ),
 }

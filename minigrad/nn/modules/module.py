@@ -235,9 +235,7 @@ class Module:
             children = module._modules
             if children:
                 dot = name + "." if name else ""
-                stack.extend(
-                    (dot + k, m) for k, m in reversed(children.items()) if m is not None
-                )
+                stack.extend((dot + k, m) for k, m in reversed(children.items()) if m is not None)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
