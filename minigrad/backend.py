@@ -201,8 +201,72 @@ def to_device(array, dev: Device):
 
 
 def as_host_array(data, dtype=None) -> np.ndarray:
-    """Python data (lists, scalars, host arrays) to a host array."""
-    return np.asarray(data, dtype=dtype)
+    """Python data (lists, scalars, host arrays) to a host array. Data that is not numbers in
+    a rectangular nesting is refused with PyTorch's kind of error (see ``data_error``)."""
+    try:
+        if dtype is None:
+            return np.asarray(data)
+        with np.errstate(over="ignore"):  # 1e30 as float16 is inf, as in PyTorch
+            return np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise data_error(data, e) from None
+
+
+def _is_nested(v) -> bool:
+    return isinstance(v, (list, tuple)) or (
+        hasattr(v, "shape") and hasattr(v, "__len__") and len(v.shape) > 0
+    )
+
+
+def data_error(data, cause: BaseException | None = None) -> Exception:
+    """The error for ``data`` that cannot become a tensor, as PyTorch words it: nested lists
+    of unequal lengths ('expected sequence of length 2 at dim 1 (got 1)'), a sequence next to
+    a number, strings, or other objects. Walks the nesting level by level (error path only)."""
+    what = f"can't build a tensor from {type(data).__name__} data"
+    level, dim = [data], 0
+    while True:
+        nested = [_is_nested(v) for v in level]
+        if not any(nested):
+            break
+        if not all(nested):
+            odd = level[nested.index(False)]
+            return TypeError(
+                f"{what}: expected a sequence at dim {dim} (every element at one depth must "
+                f"be a sequence of the same length), found {type(odd).__name__} {odd!r}"
+            )
+        lengths = [len(v) for v in level]
+        for n in lengths:
+            if n != lengths[0]:
+                return ValueError(
+                    f"{what}: expected sequence of length {lengths[0]} at dim {dim} (got {n})"
+                )
+        level = [item for v in level for item in v]
+        dim += 1
+    for v in level:
+        if isinstance(v, str):
+            if dim == 0:
+                return TypeError(f"{what}: new(): invalid data type 'str' (got {v!r})")
+            return ValueError(f"{what}: too many dimensions 'str' (element {v!r} at dim {dim})")
+        if not isinstance(v, (bool, int, float, np.generic, np.ndarray)) and not hasattr(
+            v, "__array__"
+        ):
+            return TypeError(
+                f"{what}: elements must be real numbers, got {type(v).__name__} {v!r} "
+                "(expected numbers, nested lists of numbers, or an array)"
+            )
+    for v in level:
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            return RuntimeError(
+                f"{what}: {v} is out of the range of int64 (Overflow when unpacking long)"
+            )
+    if isinstance(cause, OverflowError):
+        return RuntimeError(f"{what}: a value is out of range for the dtype: {cause}")
+    if cause is None:
+        return TypeError(
+            f"{what}: expected numbers, nested lists of numbers, or an array of numbers"
+        )
+    kind = ValueError if isinstance(cause, ValueError) else TypeError
+    return kind(f"{what}: {cause}")
 
 
 # ---------------------------------------------------------------- calls that differ
@@ -236,6 +300,11 @@ def as_strided(xp, array, shape, strides):
 
 def dlpack_import(obj, dev: Device | None):
     """Import an object that speaks DLPack onto the matching device."""
+    if not hasattr(obj, "__dlpack__"):
+        raise RuntimeError(
+            f"from_dlpack(): expected an array that supports DLPack (with a __dlpack__ method: "
+            f"NumPy, CuPy, PyTorch ...), got {type(obj).__name__}"
+        )
     kind = obj.__dlpack_device__()[0] if hasattr(obj, "__dlpack_device__") else 1
     if kind == 1:  # kDLCPU
         return np.from_dlpack(obj)

@@ -6,7 +6,13 @@ import math
 import numbers
 
 from minigrad import backend, dtypes
-from minigrad.ops.movement import check_bool, check_int, check_tensor, out_of_memory
+from minigrad.ops.movement import (
+    check_bool,
+    check_int,
+    check_size,
+    check_tensor,
+    out_of_memory,
+)
 from minigrad.tensor import Tensor
 
 
@@ -42,8 +48,7 @@ def _size(size, name: str = "size") -> tuple:
 def _alloc(name: str, make, shape: tuple, dt: dtypes.dtype):
     """``make()``, with an allocation the machine cannot satisfy as a RuntimeError (PyTorch's
     type) instead of NumPy's MemoryError or 'array is too big' ValueError."""
-    if math.prod(shape) * dt.itemsize >= 2**63:
-        raise out_of_memory(name, shape, dt.itemsize)
+    check_size(name, shape, dt.itemsize)
     try:
         return make()
     except MemoryError:

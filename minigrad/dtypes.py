@@ -11,6 +11,11 @@ class dtype:
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize")
 
     def __init__(self, name: str):
+        if not isinstance(name, str) or name not in backend.NP_DTYPES:
+            raise TypeError(
+                f"dtype(): name must be one of {sorted(backend.NP_DTYPES)}, got {name!r} (use "
+                "the dtypes minigrad.float32, minigrad.int64 ...)"
+            )
         self.name = name
         self.np = backend.NP_DTYPES[name]
         self.is_floating_point = self.np.kind == "f"

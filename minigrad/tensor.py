@@ -52,7 +52,9 @@ class Tensor:
         self.grad_fn = None
         self._version = [0]
         self._base = None
-        if requires_grad:
+        if requires_grad is not False and _movement.check_bool(
+            "Tensor", "requires_grad", requires_grad
+        ):
             self.requires_grad = True
 
     @staticmethod
@@ -108,7 +110,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        value = bool(value)
+        if value is not True and value is not False:
+            value = _movement.check_bool("requires_grad_", "requires_grad", value)
         if value and not self.dtype.is_floating_point:
             raise RuntimeError(
                 f"Only Tensors of floating point dtype can require gradients; this one is "
@@ -148,9 +151,13 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None):
+        shape = self._data.shape
         if dim is None:
-            return self._data.shape
-        return self._data.shape[_movement.normalize_dim(dim, self.ndim)]
+            return shape
+        if not shape:
+            _movement.check_int("size", "dim", dim)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return shape[_movement.normalize_dim(dim, len(shape))]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -186,7 +193,7 @@ class Tensor:
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            inputs = _tensor_list("backward", "inputs", inputs)
             grads = run_backward([self], [gradient], retain_graph, create_graph, inputs, True)
             for t, g in zip(inputs, grads):
                 if g is not None:
@@ -235,10 +242,31 @@ class Tensor:
                 "copy the tensor to host memory first."
             )
         a = self._data
-        return a if dtype is None else a.astype(dtype)
+        if dtype is None:
+            return a
+        try:
+            return a.astype(dtype)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"__array__(): dtype must be a NumPy dtype such as numpy.float32, got {dtype!r}"
+            ) from None
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._data.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export through DLPack (the keyword arguments of the array API standard)."""
+        if stream is not None:
+            _movement.check_int("__dlpack__", "stream", stream)
+        for arg, v in (("max_version", max_version), ("dl_device", dl_device)):
+            if v is not None and not (
+                isinstance(v, tuple) and len(v) == 2 and all(isinstance(i, int) for i in v)
+            ):
+                raise TypeError(f"__dlpack__(): {arg} must be a pair of ints or None, got {v!r}")
+        if copy is not None:
+            _movement.check_bool("__dlpack__", "copy", copy)
+        given = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+        try:
+            return self._data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+        except (RuntimeError, ValueError) as e:  # BufferError, the standard's own, passes
+            raise RuntimeError(f"__dlpack__(): can't export this tensor: {e}") from None
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -296,7 +324,7 @@ class Tensor:
         return self.to(dtypes.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
+        return self.to(_movement.check_tensor("type_as", other, "other").dtype)
 
     def clone(self) -> Tensor:
         return _movement.clone(self)
@@ -331,7 +359,12 @@ class Tensor:
         return float(self.item())
 
     def __int__(self) -> int:
-        return int(self.item())
+        v = self.item()
+        if v != v:
+            raise ValueError("cannot convert float NaN to integer")
+        if v in (_INF, -_INF):
+            raise OverflowError(f"cannot convert float {v} to integer")
+        return int(v)
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self._data.size != 1:
@@ -465,10 +498,14 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise methods
     def add(self, other, alpha=1):
-        return _elementwise.add(self, other if alpha == 1 else other * alpha)
+        if alpha.__class__ is not int or alpha != 1:
+            other = _elementwise.scaled("add", self, other, alpha)
+        return _elementwise.add(self, other)
 
     def sub(self, other, alpha=1):
-        return _elementwise.sub(self, other if alpha == 1 else other * alpha)
+        if alpha.__class__ is not int or alpha != 1:
+            other = _elementwise.scaled("sub", self, other, alpha)
+        return _elementwise.sub(self, other)
 
     def mul(self, other):
         return _elementwise.mul(self, other)
@@ -602,10 +639,10 @@ class Tensor:
         return _movement.view(self, *shape)
 
     def view_as(self, other):
-        return _movement.view(self, other.shape)
+        return _movement.view(self, _movement.check_tensor("view_as", other, "other").shape)
 
     def reshape_as(self, other):
-        return _movement.reshape(self, other.shape)
+        return _movement.reshape(self, _movement.check_tensor("reshape_as", other, "other").shape)
 
     def permute(self, *dims):
         return _movement.permute(self, *dims)
@@ -636,7 +673,7 @@ class Tensor:
         return _movement.expand(self, *sizes)
 
     def expand_as(self, other):
-        return _movement.expand(self, other.shape)
+        return _movement.expand(self, _movement.check_tensor("expand_as", other, "other").shape)
 
     def broadcast_to(self, shape):
         return _movement.expand(self, shape)
@@ -664,7 +701,7 @@ class Tensor:
         return _inplace.add_(self, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return _inplace.add_(self, other, -alpha)
+        return _inplace.add_(self, other, alpha, "sub_")
 
     def mul_(self, other):
         return _inplace.mul_(self, other)
@@ -694,15 +731,32 @@ class Tensor:
     def new_zeros(self, *size, dtype=None):
         from minigrad import creation
 
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=self._device)
+        dtype = self.dtype if dtype is None else dtype
+        return creation.zeros(*size, dtype=dtype, device=self._device)
 
     def new_ones(self, *size, dtype=None):
         from minigrad import creation
 
-        return creation.ones(*size, dtype=dtype or self.dtype, device=self._device)
+        dtype = self.dtype if dtype is None else dtype
+        return creation.ones(*size, dtype=dtype, device=self._device)
 
     def new_tensor(self, data, dtype=None):
-        return Tensor(data, dtype=dtype or self.dtype, device=self._device)
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype, device=self._device)
+
+
+_INF = float("inf")
+
+
+def _tensor_list(name: str, arg: str, value) -> list:
+    """A Tensor or a sequence of Tensors, as a list."""
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)) and all(isinstance(v, Tensor) for v in value):
+        return list(value)
+    raise TypeError(
+        f"{name}(): argument '{arg}' must be a Tensor or a sequence of Tensors, got "
+        f"{type(value).__name__}"
+    )
 
 
 def _host_array(data, dtype):
@@ -722,6 +776,8 @@ def _host_array(data, dtype):
         return arr.astype(dtypes.int64.np)
     if kind == "b":
         return arr
+    if kind in "OUS":  # objects or strings: say which element, as for ragged lists
+        raise backend.data_error(data)
     raise TypeError(
         f"can't build a tensor from {type(data).__name__} data (got an array of kind "
         f"{arr.dtype}); expected numbers, nested lists of numbers, or an array"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -153,6 +155,80 @@ def test_flags_and_counts_must_have_their_type():
         RuntimeError, match=r"split_sizes have only non-negative entries.*\[1, -1, 2\]"
     ):
         mg.ones(2).split([1, -1, 2])
+
+
+def test_data_that_is_not_rectangular_numbers_says_where():
+    with pytest.raises(ValueError, match=r"expected sequence of length 2 at dim 1 \(got 1\)"):
+        mg.tensor([[1, 2], [3]])
+    with pytest.raises(ValueError, match=r"expected sequence of length 2 at dim 2 \(got 3\)"):
+        mg.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8, 9]]], dtype=mg.float64)
+    with pytest.raises(TypeError, match=r"expected a sequence at dim 1.*found int 3"):
+        mg.tensor([[1, 2], 3])
+    with pytest.raises(TypeError, match=r"invalid data type 'str'"):
+        mg.ones(2).new_tensor("a")
+    with pytest.raises(ValueError, match=r"too many dimensions 'str'"):
+        mg.tensor(["a"])
+    with pytest.raises(TypeError, match=r"elements must be real numbers, got NoneType"):
+        mg.tensor([1.0, None])
+    with pytest.raises(RuntimeError, match=r"out of the range of int64"):
+        mg.tensor([1, 10**30])
+    with pytest.raises(IndexError, match=r"index list must be a rectangular.*length 2 at dim 1"):
+        mg.ones(3, 3)[[[0, 1], [2]]]
+    with pytest.raises(TypeError, match=r"tensor from object data: elements must be real numbers"):
+        (mg.ones(2, requires_grad=True) * 2).sum().backward(gradient=object())
+
+
+def test_add_and_sub_check_alpha_as_pytorch_does():
+    with pytest.raises(TypeError, match=r"add\(\): argument 'alpha' must be a number, not ndarray"):
+        mg.ones(2).add(1, alpha=np.ones(2))
+    with pytest.raises(TypeError, match=r"sub_\(\): argument 'alpha' must be a number"):
+        mg.ones(2).sub_(1, alpha=None)
+    with pytest.raises(RuntimeError, match=r"integral input tensors, argument alpha must not"):
+        mg.tensor([1, 2]).add_(mg.tensor([1, 2]), alpha=0.5)
+    x = mg.ones(2)
+    assert x.sub_(mg.ones(2), alpha=3).tolist() == [-2.0, -2.0]
+    assert mg.tensor([1, 2]).add(mg.ones(2), alpha=0.5).tolist() == [1.5, 2.5]
+
+
+def test_in_place_fills_check_values_and_ranges():
+    with pytest.raises(TypeError, match=r"fill_\(\): argument 'value' must be a number"):
+        mg.ones(2).fill_(np.ones(2))
+    with pytest.raises(RuntimeError, match=r"value nan cannot be converted to type int64"):
+        mg.tensor([1, 2]).fill_(math.nan)
+    with pytest.raises(TypeError, match=r"uniform_\(\): argument 'from' must be a float"):
+        mg.ones(2).uniform_("a")
+    with pytest.raises(RuntimeError, match=r"\[from, to\) range, but found from=2.0 > to=1.0"):
+        mg.ones(2).uniform_(2, 1)
+    with pytest.raises(RuntimeError, match=r"normal expects std >= 0.0, but found std -1.0"):
+        mg.ones(2).normal_(0, -1)
+    with pytest.raises(RuntimeError, match=r"uniform_: not implemented for minigrad.int64"):
+        mg.tensor([1, 2]).uniform_()
+    assert mg.ones(3).normal_(2.0, -0.0).tolist() == [2.0, 2.0, 2.0]  # -0.0 is a valid std
+    with pytest.raises(RuntimeError, match=r"clamp_: result type minigrad.float32 can't be cast"):
+        mg.tensor([1, 2, 3]).clamp_(0.5)
+    with pytest.raises(RuntimeError, match=r"output with shape \[\] doesn't match the broadcast"):
+        mg.tensor(1.0).copy_(mg.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"shape \[3\] cannot be broadcast to indexing result"):
+        mg.ones(2, 3)[0, 1:] = mg.zeros(3)
+
+
+def test_zero_dimensional_tensors_and_conversions():
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        mg.tensor(1.0).size(0)
+    with pytest.raises(ValueError, match="cannot convert float NaN to integer"):
+        int(mg.tensor(math.nan))
+    with pytest.raises(OverflowError, match="cannot convert float inf to integer"):
+        int(mg.tensor(math.inf))
+    with pytest.raises(TypeError, match=r"expand_as\(\): argument 'other' must be a Tensor"):
+        mg.ones(2).expand_as(None)
+    with pytest.raises(TypeError, match=r"dtype\(\): name must be one of"):
+        mg.dtype(None)
+    with pytest.raises(RuntimeError, match=r"from_dlpack\(\): expected an array that supports"):
+        mg.from_dlpack(None)
+    with pytest.raises(TypeError, match=r"backward\(\): argument 'retain_graph' must be a bool"):
+        (mg.ones(2, requires_grad=True) * 2).sum().backward(retain_graph=np.ones(2))
+    with pytest.raises(TypeError, match=r"'inputs' must be a Tensor or a sequence of Tensors"):
+        (mg.ones(2, requires_grad=True) * 2).sum().backward(inputs=-1)
 
 
 def test_zero_dimensional_inputs_to_split_and_chunk():

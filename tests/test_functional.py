@@ -968,7 +968,7 @@ def test_batch_norm_errors():
 def test_pad_errors():
     x = mg.randn(1, 2, 3)
     _err(
-        ValueError,
+        RuntimeError,
         r"reflect padding must be smaller.*\(3, 0\).*size 3",
         F.pad,
         x,
@@ -976,7 +976,7 @@ def test_pad_errors():
         mode="reflect",
     )
     _err(
-        ValueError,
+        RuntimeError,
         r"circular padding can wrap around at most once",
         F.pad,
         x,
@@ -993,6 +993,69 @@ def test_pad_errors():
         mode="replicate",
     )
     _err(ValueError, r"doesn't take a value", F.pad, x, (1, 1), mode="reflect", value=1.0)
+
+
+def test_layer_norm_errors_match_pytorch_types():
+    x = mg.randn(2, 3)
+    _err(RuntimeError, r"at least 1-dimensional.*normalized_shape = \[\]", F.layer_norm, x, ())
+    _err(
+        RuntimeError,
+        r"Given normalized_shape=\[4\], expected input with shape \[\*, 4\], but got input of "
+        r"size\[2, 3\]",
+        F.layer_norm,
+        x,
+        (4,),
+    )
+    _err(
+        TypeError, r"'normalized_shape' must be tuple of ints, not NoneType", F.layer_norm, x, None
+    )
+    _err(TypeError, r"found element of type float at pos 0", F.layer_norm, x, [3.0])
+    assert F.layer_norm(x, 3).shape == (2, 3)
+
+
+def test_flags_of_functional_ops_must_be_bools():
+    x = mg.randn(1, 2, 4, 4)
+    _err(
+        TypeError,
+        r"'ceil_mode' must be a bool, not ndarray",
+        F.max_pool2d,
+        x,
+        2,
+        ceil_mode=np.ones(2),
+    )
+    _err(TypeError, r"'return_indices' must be a bool", F.max_pool1d, x[0], 2, return_indices=1)
+    _err(TypeError, r"'count_include_pad' must be a bool", F.avg_pool2d, x, 2, count_include_pad=0)
+    _err(TypeError, r"'training' must be a bool, not NoneType", F.dropout, x, training=None)
+    _err(TypeError, r"'training' must be a bool", F.dropout2d, x, training=np.ones(2))
+    _err(
+        TypeError,
+        r"'training' must be a bool",
+        F.batch_norm,
+        mg.randn(4, 3),
+        mg.zeros(3),
+        mg.ones(3),
+        training=np.ones(2),
+    )
+    y, labels = mg.randn(2, 3), mg.tensor([0, 2])
+    _err(TypeError, r"'size_average' must be a bool", F.mse_loss, y, y, size_average=np.ones(2))
+    _err(
+        TypeError,
+        r"'ignore_index' must be an int, not float",
+        F.nll_loss,
+        y,
+        labels,
+        ignore_index=1.5,
+    )
+    _err(
+        TypeError,
+        r"'label_smoothing' must be a float",
+        F.cross_entropy,
+        y,
+        labels,
+        label_smoothing=None,
+    )
+    _err(TypeError, r"'num_classes' must be an int, not float", F.one_hot, labels, math.nan)
+    _err(TypeError, r"softmax\(\): argument 'input' must be a Tensor", F.softmax, None)
 
 
 def test_interpolate_errors():

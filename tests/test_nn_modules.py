@@ -172,6 +172,8 @@ def test_state_dict_shares_memory_and_keep_vars():
         m.weight.fill_(3.0)
     assert sd["weight"].tolist() == [[3.0, 3.0], [3.0, 3.0]]
     assert m.state_dict(keep_vars=True)["weight"] is m.weight
+    deep = nn.Sequential(nn.Linear(2, 2))
+    assert deep.state_dict(keep_vars=True)["0.weight"] is deep[0].weight  # children too
 
 
 def test_load_state_dict_copies_in_place_keeping_dtype_and_identity():
@@ -564,6 +566,22 @@ CONSTRUCTOR_ERRORS = [
     (lambda: nn.CrossEntropyLoss(label_smoothing=2.0), ValueError, r"label_smoothing must be"),
     (lambda: nn.CrossEntropyLoss(weight=mg.ones(2, 2)), ValueError, r"weight must be a 1-D"),
     (lambda: nn.NLLLoss(ignore_index=0.5), TypeError, r"ignore_index must be an integer"),
+    # flags are bools: an array (whose truth value NumPy refuses) or None is a clear TypeError
+    (lambda: nn.Linear(3, 4, bias=np.ones(2)), TypeError, r"Linear.*'bias' must be a bool"),
+    (lambda: nn.Conv2d(3, 6, 3, bias=None), TypeError, r"Conv2d.*'bias' must be a bool"),
+    (lambda: nn.BatchNorm1d(3, affine=np.ones(2)), TypeError, r"'affine' must be a bool"),
+    (lambda: nn.BatchNorm2d(3, track_running_stats="y"), TypeError, r"'track_running_stats'"),
+    (lambda: nn.MaxPool2d(2, return_indices=np.ones(2)), TypeError, r"'return_indices' must"),
+    (lambda: nn.AvgPool2d(2, ceil_mode=np.ones(2)), TypeError, r"'ceil_mode' must be a bool"),
+    (lambda: nn.ReLU(inplace=np.ones(2)), TypeError, r"'inplace' must be a bool"),
+    (lambda: nn.Dropout(inplace=None), TypeError, r"'inplace' must be a bool"),
+    (lambda: nn.Parameter(mg.ones(2), np.ones(2)), TypeError, r"'requires_grad' must be"),
+    (lambda: nn.GELU(np.ones(2)), ValueError, r"approximate must be 'none' or 'tanh'"),
+    (lambda: nn.Upsample(scale_factor=2, mode=np.ones(2)), ValueError, r"mode must be one of"),
+    (lambda: nn.MSELoss(reduction=np.ones(2)), ValueError, r"reduction must be 'none'"),
+    (lambda: nn.MSELoss(size_average=np.ones(2)), TypeError, r"'size_average' must be a bool"),
+    (lambda: nn.ModuleList(5), TypeError, r"ModuleList.extend should be called with an iter"),
+    (lambda: nn.ModuleDict(-1), TypeError, r"iterable of key/value pairs, but got int"),
 ]
 
 
@@ -571,6 +589,43 @@ CONSTRUCTOR_ERRORS = [
 def test_constructor_arguments_are_checked(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+MODULE_METHOD_ERRORS = [
+    (lambda m: m.apply(None), TypeError, r"apply\(\): fn must be callable"),
+    (lambda m: list(m.named_parameters(prefix=-1)), TypeError, r"'prefix' must be a str"),
+    (lambda m: list(m.parameters(recurse=np.ones(2))), TypeError, r"'recurse' must be a bool"),
+    (lambda m: list(m.named_modules(memo=())), TypeError, r"'memo' must be a set"),
+    (lambda m: m.state_dict(destination="a"), TypeError, r"destination must be a dict"),
+    (lambda m: m.state_dict(prefix=np.ones(2)), TypeError, r"'prefix' must be a str"),
+    (lambda m: m.load_state_dict(m.state_dict(), strict=None), TypeError, r"'strict' must be"),
+    (lambda m: m.get_submodule(None), TypeError, r"'target' must be a str"),
+    (lambda m: m.requires_grad_(np.ones(2)), TypeError, r"'requires_grad' must be a bool"),
+    (lambda m: m.insert(None, nn.ReLU()), TypeError, r"Sequential.insert\(\): index must be an"),
+    (lambda m: m.extend(None), TypeError, r"extend should be called with an iterable"),
+    (lambda m: nn.ModuleDict()[[]], TypeError, r"ModuleDict keys are strings"),
+    (lambda m: m[0].register_buffer("b", None, persistent=[]), TypeError, r"'persistent'"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), MODULE_METHOD_ERRORS)
+def test_module_methods_check_their_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call(nn.Sequential(nn.Linear(3, 4), nn.ReLU()))
+
+
+def test_forward_arguments_are_checked():
+    with pytest.raises(TypeError, match="Unflatten expects a minigrad Tensor as input"):
+        nn.Unflatten(1, (3, 1))(None)
+    up = nn.ConvTranspose2d(2, 3, 3, stride=2)
+    x = mg.randn(1, 2, 4, 4)
+    assert up(x, output_size=(10, 10)).shape == (1, 3, 10, 10)
+    assert up(x, output_size=[1, 3, 9, 9]).shape == (1, 3, 9, 9)
+    with pytest.raises(TypeError, match=r"output_size must be a tuple of ints.*got -1"):
+        up(x, output_size=-1)
+    with pytest.raises(ValueError, match=r"output_size must have 2 or 4 elements"):
+        up(x, output_size=(1, 9, 9))
+    assert nn.Upsample(scale_factor=[2, 3])(mg.ones(1, 1, 2, 2)).shape == (1, 1, 4, 6)
 
 
 def test_legacy_reduction_flags_map_to_reduction():

@@ -192,6 +192,17 @@ def test_dlpack_round_trip():
     np.testing.assert_array_equal(y.numpy(), x.numpy())
     z = mg.from_dlpack(np.arange(3.0))
     assert z.tolist() == [0.0, 1.0, 2.0] and z.dtype is mg.float64
+    # PyTorch's keyword-only protocol: arguments are checked, the rest is NumPy's export
+    assert type(x.__dlpack__(stream=None, copy=False)).__name__ == "PyCapsule"
+    with pytest.raises(TypeError):
+        x.__dlpack__(None)
+    with pytest.raises(TypeError, match=r"'copy' must be a bool"):
+        x.__dlpack__(copy=np.ones(2))
+    with pytest.raises(RuntimeError, match=r"__dlpack__\(\): can't export this tensor"):
+        x.__dlpack__(stream=1)
+    with pytest.raises(TypeError, match=r"__array__\(\): dtype must be a NumPy dtype"):
+        x.__array__(dtype="")
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
 
 
 def test_repr_like_pytorch():

@@ -123,9 +123,14 @@ def run_backward(
 ):
     """The engine. With ``inputs`` it returns their gradients (and leaves ``.grad`` alone);
     without, it accumulates into the ``.grad`` of every leaf that requires grad."""
+    from minigrad.ops.movement import check_bool
     from minigrad.ops.reduce import sum_to
     from minigrad.tensor import Tensor
 
+    if retain_graph is not True and retain_graph is not False:
+        retain_graph = check_bool("backward", "retain_graph", retain_graph)
+    if create_graph is not True and create_graph is not False:
+        create_graph = check_bool("backward", "create_graph", create_graph)
     outputs = list(outputs)
     for t in (*outputs, *(inputs or ())):
         if isinstance(t, Tensor) and t._base is not None and t._view_version != t._version[0]:

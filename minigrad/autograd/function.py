@@ -179,7 +179,12 @@ class Function:
             ctx.needs_input_grad = tuple(needs)
         else:
             ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
-        out = cls.forward(ctx, *arrays, **kwargs)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except (MemoryError, ValueError) as e:
+            if isinstance(e, ValueError) and not _is_size_error(e):
+                raise
+            raise _out_of_memory(cls, args, e) from None
         if out is None or isinstance(out, _NOT_AN_ARRAY):
             raise TypeError(
                 f"{cls.__name__}.forward must return one array (of the module ctx.xp), got "
@@ -276,6 +281,28 @@ class Function:
             versions.append(t._version[0])
         self._saved = saved
         self._saved_versions = versions
+
+
+# NumPy's words for an array larger than any machine's memory (a ValueError, not MemoryError)
+_SIZE_ERRORS = ("array is too big", "Maximum allowed size exceeded")
+
+
+def _is_size_error(e: ValueError) -> bool:
+    text = str(e)
+    return any(s in text for s in _SIZE_ERRORS)
+
+
+class OutOfMemoryError(RuntimeError):
+    """An op's forward could not allocate its result (a RuntimeError, as in PyTorch)."""
+
+
+def _out_of_memory(cls, args, e: BaseException) -> RuntimeError:
+    """The error for an op whose forward could not allocate its result: names the op, its
+    input shapes and what the array library asked for."""
+    shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
+    return OutOfMemoryError(
+        f"{cls.op_name or cls.__name__}: can't allocate memory for inputs of shapes {shapes}: {e}"
+    )
 
 
 _new = object.__new__

@@ -60,7 +60,11 @@ class set_grad_enabled(_Mode):
     the previous mode on exit."""
 
     def __init__(self, mode: bool):
-        self.enabled = bool(mode)
+        if mode is not True and mode is not False:
+            from minigrad.ops.movement import check_bool
+
+            mode = check_bool("set_grad_enabled", "mode", mode)
+        self.enabled = mode
         self._prev = F.set_grad_enabled_flag(self.enabled)
 
     def __enter__(self):

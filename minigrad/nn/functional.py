@@ -63,6 +63,7 @@ def softmax(
 ) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (max-shifted); ``dtype`` casts the input first.
     ``dim=None`` is deprecated (as in PyTorch): it warns and picks dim 0 or 1 by rank."""
+    _movement.check_tensor("softmax", input)
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim, _stacklevel)
     return _reduce.softmax(input if dtype is None else input.to(dtype), dim)
@@ -76,6 +77,7 @@ def log_softmax(
 ) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, computed in one max-shifted pass; ``dim=None`` as in
     ``softmax``."""
+    _movement.check_tensor("log_softmax", input)
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
     return _reduce.log_softmax(input if dtype is None else input.to(dtype), dim)
@@ -102,6 +104,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if not isinstance(tensor, Tensor) or tensor.dtype is not dtypes.int64:
         got = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
         raise TypeError(f"one_hot(): tensor must be an int64 tensor of class indices, got {got}")
+    num_classes = _movement.check_int("one_hot", "num_classes", num_classes)
     xp = tensor.xp
     t = tensor._data
     hi = int(t.max()) if t.size else -1
@@ -116,7 +119,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise ValueError(
             f"one_hot(): class values must be smaller than num_classes={num_classes}, got {hi}"
         )
-    out = (t[..., None] == xp.arange(num_classes)).astype(dtypes.int64.np)
+    shape = t.shape + (num_classes,)
+    _movement.check_size("one_hot", shape, dtypes.int64.itemsize)
+    try:
+        out = (t[..., None] == xp.arange(num_classes)).astype(dtypes.int64.np)
+    except MemoryError:
+        raise _movement.out_of_memory("one_hot", shape, dtypes.int64.itemsize) from None
     return tensor._wrap(out)
 
 

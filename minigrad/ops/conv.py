@@ -8,7 +8,7 @@ import numbers
 
 from minigrad.autograd.function import Function, register
 from minigrad.ops import conv_kernels as K
-from minigrad.ops.movement import Reshape
+from minigrad.ops.movement import Reshape, check_size
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- the three ops
@@ -216,6 +216,7 @@ def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups) -> T
             "actual input size"
         )
     out = tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
+    check_size(name, x.shape[:1] + weight.shape[:1] + out, x._data.itemsize)  # (N, O, *out)
     if nd == 1:  # a convolution over (N, C, 1, L)
         x = Reshape.apply(x, shape=x.shape[:2] + (1,) + size)
         weight = Reshape.apply(weight, shape=weight.shape[:2] + (1,) + kernel)
@@ -310,5 +311,7 @@ def conv_transpose2d(
             f"{name}: given input size per channel: ({' x '.join(map(str, size))}). Calculated "
             f"output size per channel: ({' x '.join(map(str, full))}). Output size is too small"
         )
+    # (N, C_out, *full)
+    check_size(name, x.shape[:1] + (weight.shape[1] * groups,) + full, x._data.itemsize)
     geom = K.Geometry(full, size, kernel, stride, pad, dilation, int(groups))
     return _unbatch(ConvTranspose2d.apply(x, weight, bias, geom=geom), unbatched)

@@ -67,6 +67,38 @@ def as_tensor(value, like: Tensor) -> Tensor:
     return scalar_tensor(value, like, _scalar_dtype(value, like))
 
 
+def check_alpha(name: str, alpha):
+    """The ``alpha`` of ``add``/``sub``: a real number (a bool counts, as in PyTorch)."""
+    if alpha.__class__ is not float and not isinstance(alpha, numbers.Real):
+        raise TypeError(f"{name}(): argument 'alpha' must be a number, not {type(alpha).__name__}")
+    return alpha
+
+
+def scaled(name: str, x: Tensor, other, alpha):
+    """``other * alpha`` for ``add``/``sub``/``add_``/``sub_`` with an ``alpha``: a real number,
+    and not a float when both operands are integers (PyTorch's rules)."""
+    check_alpha(name, alpha)
+    if isinstance(other, Tensor):
+        other_float = other._data.dtype.kind == "f"
+    elif isinstance(other, numbers.Real) or backend.is_array(other):
+        other_float = backend.np_dtype_of(other).kind == "f"
+    else:
+        raise TypeError(
+            f"{name}(): argument 'other' must be a Tensor or a number, not {type(other).__name__}"
+        )
+    float_alpha = alpha.__class__ is float or not isinstance(alpha, numbers.Integral)
+    if (
+        float_alpha
+        and not other_float
+        and not (isinstance(x, Tensor) and x._data.dtype.kind == "f")
+    ):
+        raise RuntimeError(
+            f"{name}(): for integral input tensors, argument alpha must not be a floating point "
+            f"number, got alpha={alpha!r}"
+        )
+    return other * alpha
+
+
 def pair(a, b) -> tuple[Tensor, Tensor]:
     """Two operands as tensors of one dtype: numbers adopt the tensor's type, tensors promote."""
     if not isinstance(a, Tensor):

@@ -7,6 +7,7 @@ node that saved the old value refuses to run backward with the new one."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from minigrad import backend, dtypes
@@ -158,17 +159,19 @@ def _operand(t: Tensor, other, op: str) -> Tensor:
                 f"{op}: result type {o.dtype} can't be cast to the desired output type {t.dtype}"
             )
         o = o.to(t.dtype)
-    shape = t.shape
-    if o.shape != shape:
-        E.check_broadcast(op, shape, o.shape)
-        if len(o.shape) > len(shape) or any(
-            b != 1 and a != b for a, b in zip(shape[::-1], o.shape[::-1])
-        ):
-            raise RuntimeError(
-                f"{op}: output with shape {list(shape)} doesn't match the broadcast shape "
-                f"{list(_broadcast_shape(shape, o.shape))}"
-            )
+    if o.shape != t.shape:
+        _check_into(op, t.shape, o.shape)
     return o
+
+
+def _check_into(op: str, shape: tuple, other: tuple) -> None:
+    """An operand of shape ``other`` must broadcast to the written tensor's ``shape`` itself."""
+    E.check_broadcast(op, shape, other)
+    if len(other) > len(shape) or any(b != 1 and a != b for a, b in zip(shape[::-1], other[::-1])):
+        raise RuntimeError(
+            f"{op}: output with shape {list(shape)} doesn't match the broadcast shape "
+            f"{list(_broadcast_shape(shape, other))}"
+        )
 
 
 def _broadcast_shape(a: tuple, b: tuple) -> tuple:
@@ -178,11 +181,16 @@ def _broadcast_shape(a: tuple, b: tuple) -> tuple:
     return tuple(max(x, y) for x, y in zip(a, b))
 
 
-def add_(t: Tensor, other, alpha=1) -> Tensor:
-    o = _operand(t, other if alpha == 1 else E.mul(other, alpha), "add_")
+def add_(t: Tensor, other, alpha=1, name: str = "add_") -> Tensor:
+    """``t += other * alpha`` (``name`` is ``sub_`` for ``t -= other * alpha``)."""
+    if name == "sub_":
+        other = E.scaled(name, t, other, -E.check_alpha(name, alpha))
+    elif alpha.__class__ is not int or alpha != 1:
+        other = E.scaled(name, t, other, alpha)
+    o = _operand(t, other, name)
     if _tracked(t, o):
-        return _rebase(t, "add_", lambda old: E.add(old, o))
-    return _write(t, "add_", lambda: t.xp.add(t._data, o._data, out=t._data))
+        return _rebase(t, name, lambda old: E.add(old, o))
+    return _write(t, name, lambda: t.xp.add(t._data, o._data, out=t._data))
 
 
 def mul_(t: Tensor, other) -> Tensor:
@@ -210,9 +218,25 @@ def div_(t: Tensor, other) -> Tensor:
 
 def clamp_(t: Tensor, min=None, max=None) -> Tensor:
     _check_writable(t, "clamp_")
-    if _tracked(t):
-        return _rebase(t, "clamp_", lambda old: E.clamp(old, min, max))
-    return _write(t, "clamp_", lambda: t.xp.clip(t._data, min, max, out=t._data))
+    numbers_only = min.__class__ in _NUMBER_TYPES and max.__class__ in _NUMBER_TYPES
+    if numbers_only and t._data.dtype.kind == "f" and not _tracked(t):
+        if min is None and max is None:
+            E.clamp(t, min, max)  # raises its error for no bounds
+
+        def clip():
+            with backend.ignore_float_warnings(t.xp, "over"):  # a bound beyond float16's range
+                t.xp.clip(t._data, min, max, out=t._data)
+
+        return _write(t, "clamp_", clip)
+    # bounds that are tensors, integer tensors, autograd: the checked out-of-place clamp,
+    # whose result must fit t's dtype (an integer tensor cannot take a float bound)
+    if _tracked(t, min, max):
+        return _rebase(t, "clamp_", lambda old: _operand(t, E.clamp(old, min, max), "clamp_"))
+    o = _operand(t, E.clamp(t.detach(), min, max), "clamp_")
+    return _write(t, "clamp_", lambda: t._data.__setitem__(Ellipsis, o._data))
+
+
+_NUMBER_TYPES = (int, float, type(None))
 
 
 def _everywhere(t: Tensor) -> Tensor:
@@ -229,9 +253,39 @@ def fill_(t: Tensor, value) -> Tensor:
     if _tracked(t, value):
         v = _operand(t, value, "fill_")
         return _rebase(t, "fill_", lambda old: E.where(_everywhere(t), v, old))
-    return _write(
-        t, "fill_", lambda: t._data.fill(value.item() if isinstance(value, Tensor) else value)
-    )
+    if value.__class__ not in _FILL_TYPES:
+        value = _fill_value(t, value)
+
+    def fill():
+        try:
+            t._data.fill(value)
+        except (OverflowError, TypeError, ValueError):  # nan into an int, 300 into uint8 ...
+            raise RuntimeError(
+                f"fill_(): value {value!r} cannot be converted to type {t.dtype.name} without "
+                "overflow"
+            ) from None
+
+    return _write(t, "fill_", fill)
+
+
+_FILL_TYPES = (int, float, bool)
+
+
+def _fill_value(t: Tensor, value):
+    """A fill value that is not a Python int, float or bool: a 0-d tensor or a NumPy scalar
+    (as their Python number), a real number; a complex one fits no real dtype."""
+    if isinstance(value, (Tensor, backend.host_scalar_type)):
+        value = value.item()
+    if isinstance(value, complex):
+        raise RuntimeError(
+            f"fill_(): value {value!r} cannot be converted to type {t.dtype.name} without overflow"
+        )
+    if not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"fill_(): argument 'value' must be a number or a 0-d Tensor, not "
+            f"{type(value).__name__}"
+        )
+    return value
 
 
 def copy_(t: Tensor, src) -> Tensor:
@@ -245,7 +299,7 @@ def copy_(t: Tensor, src) -> Tensor:
     if src.dtype is not t.dtype:
         src = src.to(t.dtype)
     if src.shape != t.shape:
-        E.check_broadcast("copy_", t.shape, src.shape)
+        _check_into("copy_", t.shape, src.shape)
     if _tracked(t, src):
         return _rebase(t, "copy_", lambda old: E.where(_everywhere(t), src, old))
     return _write(t, "copy_", lambda: t._data.__setitem__(Ellipsis, src._data))
@@ -253,19 +307,51 @@ def copy_(t: Tensor, src) -> Tensor:
 
 def copy_random_(t: Tensor, kind: str, a: float, b: float) -> Tensor:
     """Fill with random numbers drawn on the host (the same numbers on every device)."""
-    _check_writable(t, f"{kind}_")
-    rng = backend.rng()
+    name = f"{kind}_"
+    _check_writable(t, name)
+    first, second = ("from", "to") if kind == "uniform" else ("mean", "std")
+    a, b = _random_arg(name, first, a), _random_arg(name, second, b)
     if kind == "uniform":
-        host = rng.uniform(a, b, size=t.shape)
+        for arg, v in ((first, a), (second, b)):
+            if not math.isfinite(v):
+                raise RuntimeError(f"{name}: {arg} is out of bounds for {t.dtype.name}, got {v}")
+        if a > b:
+            raise RuntimeError(
+                f"{name} expects to return a [from, to) range, but found from={a} > to={b}"
+            )
+        if not math.isfinite(b - a):
+            raise RuntimeError(f"{name}: the range [{a}, {b}) is too wide (to - from overflows)")
+    elif not b >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {b}")
     else:
-        host = rng.normal(a, b, size=t.shape)
-    src = t._wrap(backend.from_host(host.astype(t._data.dtype), t._device))
+        b += 0.0  # -0.0 is a valid std (NumPy refuses its sign bit)
+    if not t.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}: not implemented for {t.dtype} tensors (a float dtype is needed)"
+        )
+    rng = backend.rng()
+    with backend.ignore_float_warnings(backend.host, "over", "invalid"):  # inf mean or std
+        if kind == "uniform":
+            host = rng.uniform(a, b, size=t.shape)
+        else:
+            host = rng.normal(a, b, size=t.shape)
+        host = host.astype(t._data.dtype)  # float16 may overflow to inf, as in PyTorch
+    src = t._wrap(backend.from_host(host, t._device))
     with_grad = F._grad_enabled and t._requires_grad
     if with_grad:
         _check_rebase(t, f"{kind}_")
     t._data[...] = src._data
     t._version[0] += 1
     return t
+
+
+def _random_arg(name: str, arg: str, value) -> float:
+    """A bound or moment of a random fill: a real number (or a one-element tensor)."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}(): argument '{arg}' must be a float, not {type(value).__name__}")
+    return float(value)
 
 
 # ---------------------------------------------------------------- index assignment
@@ -311,7 +397,23 @@ def setitem(t: Tensor, key, value) -> None:
         v = E.scalar_tensor(value, t)
     else:
         v = Tensor(value, dtype=t.dtype, device=t._device)
-    if _tracked(t, v):
-        _rebase(t, "index assignment", lambda old: IndexPut.apply(old, v, key=key))
-        return
-    _write(t, "index assignment", lambda: t._data.__setitem__(key, v._data))
+    try:
+        if _tracked(t, v):
+            _rebase(t, "index assignment", lambda old: IndexPut.apply(old, v, key=key))
+            return
+        _write(t, "index assignment", lambda: t._data.__setitem__(key, v._data))
+    except ValueError:  # NumPy's broadcast failure: say it as PyTorch does (error path only)
+        target = tuple(t._data[key].shape)
+        if _broadcasts_into(v.shape, target):
+            raise
+        raise RuntimeError(
+            f"index assignment: shape mismatch: value tensor of shape {list(v.shape)} cannot be "
+            f"broadcast to indexing result of shape {list(target)}"
+        ) from None
+
+
+def _broadcasts_into(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target``."""
+    if len(shape) > len(target):
+        return False
+    return all(a == 1 or a == b for a, b in zip(shape[::-1], target[::-1]))

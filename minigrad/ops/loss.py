@@ -8,14 +8,16 @@ keep their slots and, when given, set ``reduction`` (with PyTorch's deprecation 
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 import warnings
 
+from minigrad import backend
 from minigrad.autograd.function import Function, register
 from minigrad.ops import elementwise as E
 from minigrad.ops.activation import Softplus
-from minigrad.ops.movement import Reshape
+from minigrad.ops.movement import Reshape, check_bool
 from minigrad.ops.reduce import GatherGrad, log_softmax, mean, sum
 from minigrad.tensor import Tensor
 
@@ -40,8 +42,10 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
     flag given overrides it), with PyTorch's deprecation warning."""
     if size_average is None and reduce is None:
         return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
+    size_average = (
+        True if size_average is None else check_bool("loss", "size_average", size_average)
+    )
+    reduce = True if reduce is None else check_bool("loss", "reduce", reduce)
     reduction = "none" if not reduce else ("mean" if size_average else "sum")
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
@@ -53,10 +57,21 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 
 def _check_reduction(name: str, reduction) -> None:
-    if reduction not in _REDUCTIONS:
+    if reduction.__class__ is not str or reduction not in _REDUCTIONS:
         raise ValueError(
             f"{name}(): reduction must be one of 'none', 'mean' or 'sum', got {reduction!r}"
         )
+
+
+def _ignore_index(name: str, value) -> int:
+    """``ignore_index``: an int (or a one-element integer tensor, as PyTorch takes it)."""
+    if value.__class__ is int:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Tensor) and value.numel() == 1 and value._data.dtype.kind in "iu":
+        return int(value.item())
+    raise TypeError(f"{name}(): argument 'ignore_index' must be an int, not {type(value).__name__}")
 
 
 def _check_float(name: str, arg: str, x) -> None:
@@ -208,6 +223,7 @@ def nll_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float("nll_loss", "input", input)
     _check_reduction("nll_loss", reduction)
+    ignore_index = _ignore_index("nll_loss", ignore_index)
     x, t, unbatched = _class_layout("nll_loss", input, target)
     w = _class_weight("nll_loss", weight, input, x.shape[1])
     _check_labels("nll_loss", t, x.shape[1], ignore_index)
@@ -278,11 +294,24 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float("cross_entropy", "input", input)
     _check_reduction("cross_entropy", reduction)
+    ignore_index = _ignore_index("cross_entropy", ignore_index)
+    if label_smoothing.__class__ is not float and (
+        not isinstance(label_smoothing, numbers.Real) or isinstance(label_smoothing, bool)
+    ):
+        raise TypeError(
+            f"cross_entropy(): argument 'label_smoothing' must be a float, not "
+            f"{type(label_smoothing).__name__}"
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy(): label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
     if isinstance(target, Tensor) and target.dtype.is_floating_point:
+        if input.ndim == 0:
+            raise IndexError(
+                "cross_entropy(): input must have a class dimension, got a 0-d tensor "
+                "(Dimension specified as 1 but tensor has no dimensions)"
+            )
         if tuple(target.shape) != tuple(input.shape):
             labels = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
             raise ValueError(
@@ -342,11 +371,13 @@ class MseLoss(Function):
     def forward(ctx, x, t, reduction):
         ctx.save_for_backward(x, t)
         ctx.reduction = reduction
-        d = x - t
-        d *= d
-        if reduction == "mean":  # sum / n is NumPy's mean without its Python-level wrapper
-            return d.sum() / d.size if d.size else d.mean()
-        return d.sum() if reduction == "sum" else d
+        # inf - inf is nan and a huge difference squares to inf, silently, as in PyTorch
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):
+            d = x - t
+            d *= d
+            if reduction == "mean":  # sum / n is NumPy's mean without its Python-level wrapper
+                return d.sum() / d.size if d.size else ctx.xp.full((), math.nan, dtype=d.dtype)
+            return d.sum() if reduction == "sum" else d
 
     def backward(ctx, g):
         x, t = ctx.saved_tensors
@@ -363,11 +394,12 @@ class MseLossGrad(Function):
         ctx.save_for_backward(g, x, t)
         ctx.reduction = reduction
         ctx.scale = 2.0 / x.size if reduction == "mean" and x.size else 2.0
-        d = x - t
-        d *= g * ctx.scale if reduction != "none" else g
-        if reduction == "none":
-            d *= 2.0
-        return d
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):  # as in the forward
+            d = x - t
+            d *= g * ctx.scale if reduction != "none" else g
+            if reduction == "none":
+                d *= 2.0
+            return d
 
     def backward(ctx, gg):
         g, x, t = ctx.saved_tensors

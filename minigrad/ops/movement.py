@@ -9,7 +9,7 @@ import math
 import numbers
 
 from minigrad import backend, dtypes
-from minigrad.autograd.function import Function, register
+from minigrad.autograd.function import Function, OutOfMemoryError, register
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- argument checking
@@ -59,6 +59,13 @@ def out_of_memory(name: str, shape, itemsize: int) -> RuntimeError:
         f"{name}: can't allocate memory: an array of shape {tuple(shape)} needs {n * itemsize} "
         "bytes"
     )
+
+
+def check_size(name: str, shape, itemsize: int) -> None:
+    """Refuse, before any array code, an array of ``shape`` whose byte size no address space
+    holds (NumPy's 'array is too big' ValueError); smaller ones are left to the allocator."""
+    if math.prod(shape) * itemsize >= 2**63:
+        raise out_of_memory(name, shape, itemsize)
 
 
 def normalize_dim(dim, ndim: int) -> int:
@@ -171,6 +178,8 @@ def permute(x: Tensor, *dims) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     n = check_tensor("transpose", x).ndim
     d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
+    if n == 0:  # dims 0 and -1 of a 0-d tensor: the tensor itself, as in PyTorch
+        return Permute.apply(x, dims=())
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(x, dims=tuple(dims))
@@ -263,6 +272,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     d = normalize_dim(dim, check_tensor("unflatten", x).ndim)
+    if x.ndim == 0:
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     sizes = infer_shape(_shape_arg((sizes,)), x.shape[d])
     return Reshape.apply(x, shape=x.shape[:d] + sizes + x.shape[d + 1 :])
 
@@ -285,7 +296,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     final = tuple(r * s for r, s in zip(sizes, shape))
     try:
         return reshape(out, final)
-    except MemoryError:
+    except (MemoryError, OutOfMemoryError):
         raise out_of_memory("repeat", final, x._data.itemsize) from None
 
 
@@ -316,7 +327,10 @@ def _index_array(k, x: Tensor):
     elif backend.is_array(k):
         arr = backend.to_device(k, x._device)
     else:
-        arr = backend.from_host(backend.as_host_array(k), x._device)
+        try:
+            arr = backend.from_host(backend.as_host_array(k), x._device)
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise IndexError(f"an index list must be a rectangular nesting of ints: {e}") from None
     kind = arr.dtype.kind
     if kind == "f" and arr.size == 0:  # an empty list
         return arr.astype(dtypes.int64.np)
@@ -640,7 +654,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         return x
     try:
         return Pad.apply(x, widths=tuple(widths), value=value)
-    except MemoryError:
+    except (MemoryError, OutOfMemoryError):
         shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
         raise out_of_memory("pad", shape, x._data.itemsize) from None
 

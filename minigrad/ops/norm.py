@@ -15,7 +15,7 @@ from minigrad.autograd.function import Function, register
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import elementwise as E
 from minigrad.ops import reduce as R
-from minigrad.ops.movement import Reshape, normalize_dim
+from minigrad.ops.movement import Reshape, check_bool, normalize_dim
 from minigrad.ops.reduce import mean
 from minigrad.tensor import Tensor
 
@@ -115,15 +115,17 @@ class BatchNormTrain(Function):
     def forward(ctx, x, weight, bias, eps: float, stats: list | None = None):
         ctx.eps = eps
         ctx.save_for_backward(x, weight)
-        mu, out, var, invstd = _channel_stats(ctx.xp, _as3(x), eps)  # out: centred (N, C, M)
-        ctx.batch_stats = (mu, invstd)  # for the first-order input gradient (of this same x)
-        if stats is not None:
-            stats += [mu, var]
-        scale = invstd if weight is None else invstd * weight
-        out *= scale[:, None]
-        if bias is not None:
-            out += bias[:, None]
-        return out.reshape(x.shape)
+        # an inf in the input makes its channel nan, silently, as in PyTorch
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):
+            mu, out, var, invstd = _channel_stats(ctx.xp, _as3(x), eps)  # out: centred (N, C, M)
+            ctx.batch_stats = (mu, invstd)  # for the first-order input gradient of this x
+            if stats is not None:
+                stats += [mu, var]
+            scale = invstd if weight is None else invstd * weight
+            out *= scale[:, None]
+            if bias is not None:
+                out += bias[:, None]
+            return out.reshape(x.shape)
 
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
@@ -155,25 +157,26 @@ class BatchNormTrainGrad(Function):
     def forward(ctx, g, x, weight, eps: float, sums: list | None = None, stats=None):
         ctx.eps = eps
         ctx.save_for_backward(g, x, weight)
-        xp = ctx.xp
-        g3 = _as3(g)
-        if stats is None:
-            _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)  # xc: (N, C, M), overwritten
-        else:  # the forward pass's mean and 1/std of this x
-            mu, invstd = stats
-            xc = _as3(x) - mu[:, None]
-        n = xc.shape[0] * xc.shape[2]
-        g_mean = xp.einsum("ncm->c", g3) / n
-        gxc_mean = xp.einsum("ncm,ncm->c", g3, xc) / n
-        if sums is not None:
-            sums.append(gxc_mean * n * invstd)
-        # g - mean(g) - xc * invstd^2 * mean(g * xc), then * invstd * weight
-        xc *= (invstd * invstd * gxc_mean)[:, None]
-        xc += g_mean[:, None]
-        out = xp.subtract(g3, xc, out=xc)
-        scale = invstd if weight is None else invstd * weight
-        out *= scale[:, None]
-        return out.reshape(x.shape)
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):  # inf input: nan
+            xp = ctx.xp
+            g3 = _as3(g)
+            if stats is None:
+                _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)  # xc (N, C, M), overwritten
+            else:  # the forward pass's mean and 1/std of this x
+                mu, invstd = stats
+                xc = _as3(x) - mu[:, None]
+            n = xc.shape[0] * xc.shape[2]
+            g_mean = xp.einsum("ncm->c", g3) / n
+            gxc_mean = xp.einsum("ncm,ncm->c", g3, xc) / n
+            if sums is not None:
+                sums.append(gxc_mean * n * invstd)
+            # g - mean(g) - xc * invstd^2 * mean(g * xc), then * invstd * weight
+            xc *= (invstd * invstd * gxc_mean)[:, None]
+            xc += g_mean[:, None]
+            out = xp.subtract(g3, xc, out=xc)
+            scale = invstd if weight is None else invstd * weight
+            out *= scale[:, None]
+            return out.reshape(x.shape)
 
     def backward(ctx, gg):
         g, x, weight = ctx.saved_tensors
@@ -196,9 +199,10 @@ class BatchNormWeightGrad(Function):
         ctx.save_for_backward(g, x)
         if known is not None:
             return known
-        xp = ctx.xp
-        _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)
-        return xp.einsum("ncm,ncm->c", _as3(g), xc) * invstd
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):  # inf input: nan
+            xp = ctx.xp
+            _, xc, _, invstd = _channel_stats(xp, _as3(x), eps)
+            return xp.einsum("ncm,ncm->c", _as3(g), xc) * invstd
 
     def backward(ctx, gg):
         g, x = ctx.saved_tensors
@@ -241,7 +245,7 @@ def batch_norm(
         raise TypeError(f"batch_norm(): momentum must be a number, got {momentum!r}")
     if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
         raise TypeError(f"batch_norm(): eps must be a number, got {eps!r}")
-    if training:
+    if check_bool("batch_norm", "training", training):
         n = input._data.size // max(c, 1)
         if n == 1:  # an empty batch is fine (an empty output), as in PyTorch
             raise ValueError(
@@ -302,14 +306,31 @@ def layer_norm(
     """Normalise over the last ``len(normalized_shape)`` dimensions (biased variance), then
     ``* weight + bias`` (each of shape ``normalized_shape``)."""
     _check_float("layer_norm", "input", input)
-    if isinstance(normalized_shape, numbers.Integral):
+    if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
         normalized_shape = (normalized_shape,)
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(
+            f"layer_norm(): argument 'normalized_shape' must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}"
+        )
+    for i, s in enumerate(normalized_shape):
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(
+                f"layer_norm(): argument 'normalized_shape' must be tuple of ints, but found "
+                f"element of type {type(s).__name__} at pos {i}"
+            )
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
-    if k == 0 or tuple(input.shape[input.ndim - k :]) != normalized_shape or k > input.ndim:
-        raise ValueError(
-            f"layer_norm(): normalized_shape {normalized_shape} must be a non-empty tail of the "
-            f"input's shape {tuple(input.shape)}"
+    if k == 0:
+        raise RuntimeError(
+            "layer_norm(): Expected normalized_shape to be at least 1-dimensional, i.e., "
+            "containing at least one element, but got normalized_shape = []"
+        )
+    if k > input.ndim or tuple(input.shape[input.ndim - k :]) != normalized_shape:
+        raise RuntimeError(
+            f"layer_norm(): Given normalized_shape={list(normalized_shape)}, expected input with "
+            f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
+            f"size{list(input.shape)}"
         )
     for arg, t in (("weight", weight), ("bias", bias)):
         if t is not None:
@@ -376,6 +397,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     training; the identity otherwise."""
     p = _check_p("dropout", p)
     _check_float("dropout", "input", input)
+    training = training if training is True else check_bool("dropout", "training", training)
+    inplace = inplace if inplace is False else check_bool("dropout", "inplace", inplace)
     if not training or p == 0.0 or input._data.size == 0:
         return input
     return _apply_mask(input, input.shape, p, inplace)
@@ -392,6 +415,8 @@ def _feature_dropout(name, input, p, training, inplace, dims) -> Tensor:
             f"{name}(): expected an input with {dims} (unbatched) or {dims + 1} (batched) "
             f"dimensions, got shape {tuple(input.shape)}"
         )
+    training = training if training is True else check_bool(name, "training", training)
+    inplace = inplace if inplace is False else check_bool(name, "inplace", inplace)
     lead = 1 if input.ndim == dims else 2
     if name == "dropout2d" and input.ndim == 3:
         warnings.warn(

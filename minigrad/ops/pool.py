@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numbers
 
+from minigrad import backend
 from minigrad.autograd.function import Function, register
 from minigrad.ops import conv_kernels as K
 from minigrad.ops.conv import batched, check_tensor, int_tuple
 from minigrad.ops.linalg import matmul
-from minigrad.ops.movement import Reshape
+from minigrad.ops.movement import Reshape, check_bool, check_size, out_of_memory
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------- max pooling ops
@@ -65,7 +66,8 @@ class AvgPool2d(Function):
 
     def forward(ctx, x, geom, divisor):
         ctx.geom, ctx.divisor = geom, divisor
-        return K.avg_pool2d(ctx.xp, x, geom, divisor)
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):  # inf - inf: nan
+            return K.avg_pool2d(ctx.xp, x, geom, divisor)
 
     def backward(ctx, g):
         return AvgPool2dGrad.apply(g, geom=ctx.geom, divisor=ctx.divisor)
@@ -77,7 +79,8 @@ class AvgPool2dGrad(Function):
 
     def forward(ctx, g, geom, divisor):
         ctx.geom, ctx.divisor = geom, divisor
-        return K.avg_pool2d_scatter(ctx.xp, g, geom, divisor)
+        with backend.ignore_float_warnings(ctx.xp, "invalid", "over"):  # inf - inf: nan
+            return K.avg_pool2d_scatter(ctx.xp, g, geom, divisor)
 
     def backward(ctx, gg):
         return AvgPool2d.apply(gg, geom=ctx.geom, divisor=ctx.divisor)
@@ -94,6 +97,7 @@ def _pool_input(name: str, input, nd: int) -> tuple[Tensor, bool]:
 def _pool_geometry(name, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
     """Check pooling arguments as PyTorch does and build the 2-D geometry (``nd == 1`` pools
     an ``(N, C, 1, L)`` view)."""
+    ceil_mode = ceil_mode if ceil_mode is False else check_bool(name, "ceil_mode", ceil_mode)
     kernel = int_tuple(name, "kernel_size", kernel_size, nd, "pooling")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
@@ -155,6 +159,8 @@ def _restore(out: Tensor, nd: int, unbatched: bool) -> Tensor:
 
 def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _pool_input(name, input, nd)
+    if return_indices is not False:
+        return_indices = check_bool(name, "return_indices", return_indices)
     geom = _pool_geometry(name, x, nd, kernel_size, stride, padding, dilation, ceil_mode)
     x = _as_2d(x, nd)
     code = x.xp.empty(x.shape[:2] + geom.out_size, dtype=K.code_dtype(x.xp, geom))
@@ -228,6 +234,8 @@ def avg_pool2d(
     name = "avg_pool2d"
     x, unbatched = _pool_input(name, input, 2)
     geom = _pool_geometry(name, x, 2, kernel_size, stride, padding, 1, ceil_mode)
+    if count_include_pad is not True:
+        count_include_pad = check_bool(name, "count_include_pad", count_include_pad)
     if divisor_override is not None:
         if not isinstance(divisor_override, numbers.Real) or divisor_override == 0:
             raise RuntimeError(
@@ -241,12 +249,13 @@ def avg_pool2d(
 
 
 def _averaging_matrix(xp, out: int, n: int, dtype):
-    """``(out, n)``: row ``i`` averages input positions ``floor(i*n/out) .. ceil((i+1)*n/out)``."""
-    rows = []
-    for i in range(out):
-        start, end = (i * n) // out, -((-(i + 1) * n) // out)
-        rows.append([1.0 / (end - start) if start <= j < end else 0.0 for j in range(n)])
-    return xp.asarray(rows, dtype=dtype).reshape(out, n)
+    """``(out, n)``: row ``i`` averages input positions ``floor(i*n/out) .. ceil((i+1)*n/out)``
+    (each window's weight computed in float64, then cast)."""
+    i = xp.arange(out)[:, None]  # (out, 1)
+    j = xp.arange(n)[None, :]  # (1, n)
+    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    inside = (start <= j) & (j < end)  # (out, n)
+    return xp.where(inside, 1.0 / xp.maximum(end - start, 1), 0.0).astype(dtype)
 
 
 @register("adaptive_avg_pool2d")
@@ -280,7 +289,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
             f"has sizes {list(input.shape)}"
         )
     xp, dtype = x.xp, x._data.dtype
-    rows = x._wrap(_averaging_matrix(xp, out[0], size[0], dtype))  # (oh, H)
-    cols = x._wrap(_averaging_matrix(xp, out[1], size[1], dtype).T)  # (W, ow)
+    # the result (N, C, oh, ow) and the averaging matrices must fit in memory at all
+    for shape in (x.shape[:2] + tuple(out), (out[0], size[0]), (out[1], size[1])):
+        check_size(name, shape, x._data.itemsize)
+    try:
+        rows = x._wrap(_averaging_matrix(xp, out[0], size[0], dtype))  # (oh, H)
+        cols = x._wrap(_averaging_matrix(xp, out[1], size[1], dtype).T)  # (W, ow)
+    except MemoryError:
+        raise out_of_memory(name, x.shape[:2] + tuple(out), x._data.itemsize) from None
     y = matmul(matmul(rows, x), cols)  # (oh, H) @ (N, C, H, W) @ (W, ow) -> (N, C, oh, ow)
     return _restore(y, 2, unbatched)

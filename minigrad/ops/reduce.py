@@ -423,7 +423,8 @@ class LogSumExp(Function):
             out = xp.full(_kept_shape(a.shape, axes), -xp.inf, dtype=a.dtype)
         else:
             s, m = _shifted(xp, a, axes)
-            with backend.ignore_float_warnings(xp, "divide"):  # an all -inf slice gives -inf
+            # an all -inf slice gives -inf; one with a nan is shifted by 0, and exp may overflow
+            with backend.ignore_float_warnings(xp, "divide", "over"):
                 out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))

@@ -10,7 +10,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
-from minigrad.autograd.function import register
+from minigrad.autograd.function import OutOfMemoryError, register
 from minigrad.ops import movement as M
 from minigrad.ops.movement import Index, Reshape, check_bool, out_of_memory
 from minigrad.tensor import Tensor
@@ -52,15 +52,16 @@ def _check_pad_modes(x: Tensor, pad: tuple, mode: str) -> None:
                 f"pad(): padding ({lo}, {hi}) of dimension {d} (size {n}) leaves no elements"
             )
         if mode == "reflect" and (lo >= n or hi >= n):
-            raise ValueError(
-                f"pad(): reflect padding must be smaller than the padded dimension: got "
-                f"padding ({lo}, {hi}) for dimension {d} of size {n} (input shape "
-                f"{tuple(x.shape)})"
+            raise RuntimeError(
+                f"pad(): reflect padding must be smaller than the padded dimension (Padding "
+                f"size should be less than the corresponding input dimension): got padding "
+                f"({lo}, {hi}) for dimension {d} of size {n} (input shape {tuple(x.shape)})"
             )
         kept = n - max(-lo, 0) - max(-hi, 0)
         if mode == "circular" and (kept < 1 or lo > kept or hi > kept):
-            raise ValueError(
-                f"pad(): circular padding can wrap around at most once: got padding "
+            raise RuntimeError(
+                f"pad(): circular padding can wrap around at most once (Padding value causes "
+                f"wrapping around more than once): got padding "
                 f"({lo}, {hi}) for dimension {d} of size {n} ({kept} left after cropping; input "
                 f"shape {tuple(x.shape)})"
             )
@@ -123,7 +124,7 @@ def pad(
         return input
     try:
         return _pad_by_index(input, pad, mode)
-    except MemoryError:
+    except (MemoryError, OutOfMemoryError):
         raise out_of_memory("pad", _padded_shape(input.shape, pad), input._data.itemsize) from None
 
 
@@ -304,7 +305,7 @@ def interpolate(
         if mode in _LINEAR_MODES:
             return _linear(input, out, scales, bool(align_corners))
         return _nearest(input, out, scales, exact=mode == "nearest-exact")
-    except MemoryError:
+    except (MemoryError, OutOfMemoryError):
         raise out_of_memory(name, input.shape[:2] + out, input._data.itemsize) from None
 
 

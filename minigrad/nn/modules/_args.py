@@ -6,6 +6,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from minigrad.ops.movement import check_bool
 from minigrad.tensor import Tensor
 
 
@@ -31,6 +32,24 @@ def ntuple(layer: str, name: str, value: Any, n: int, minimum: int) -> tuple[int
     return tuple(int(v) for v in items)
 
 
+def flag(layer: str, name: str, value: Any) -> bool:
+    """A constructor flag such as ``bias``: a bool (a NumPy bool too); anything else, an array
+    say, is a TypeError naming the layer and the argument."""
+    if value is True or value is False:
+        return value
+    return check_bool(layer, name, value)
+
+
+def choice(layer: str, name: str, value: Any, choices: tuple) -> str:
+    """One of the strings ``choices`` (an array is refused, not compared elementwise)."""
+    if not isinstance(value, str) or value not in choices:
+        *rest, last = (repr(c) for c in choices)
+        allowed = f"{', '.join(rest)} or {last}" if rest else last
+        what = "must be" if len(choices) < 3 else "must be one of"
+        raise ValueError(f"{layer}: {name} {what} {allowed}, got {value!r}")
+    return value
+
+
 def probability(layer: str, p: Any) -> float:
     if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
         raise ValueError(f"{layer}: dropout probability has to be between 0 and 1, but got {p!r}")
@@ -38,7 +57,7 @@ def probability(layer: str, p: Any) -> float:
 
 
 def reduction(layer: str, value: Any) -> str:
-    if value not in ("none", "mean", "sum"):
+    if not isinstance(value, str) or value not in ("none", "mean", "sum"):
         raise ValueError(f"{layer}: reduction must be 'none', 'mean' or 'sum', got {value!r}")
     return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numbers
 
 from minigrad.nn import functional as F
+from minigrad.nn.modules import _args
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
 
@@ -15,7 +16,7 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = inplace
+        self.inplace = _args.flag("ReLU", "inplace", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
@@ -32,7 +33,7 @@ class LeakyReLU(Module):
         if not isinstance(negative_slope, numbers.Real) or isinstance(negative_slope, bool):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = negative_slope
-        self.inplace = inplace
+        self.inplace = _args.flag("LeakyReLU", "inplace", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
@@ -58,9 +59,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        self.approximate = _args.choice("GELU", "approximate", approximate, ("none", "tanh"))
 
     def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, approximate=self.approximate)

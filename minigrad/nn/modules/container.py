@@ -23,6 +23,28 @@ def _index(idx: Any, size: int, what: str) -> int:
     return idx % size
 
 
+def _iterable(owner: str, what: str, value: Any) -> Iterator:
+    """``iter(value)``, or a TypeError naming the method and what it was given."""
+    try:
+        return iter(value)
+    except TypeError:
+        raise TypeError(
+            f"{owner} should be called with an iterable{what}, but got {type(value).__name__}"
+        ) from None
+
+
+def _key(key: Any) -> Any:
+    """A ModuleDict key: a string; another hashable key is simply absent (a KeyError later)."""
+    if not isinstance(key, str):
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(
+                f"ModuleDict keys are strings, got an unhashable {type(key).__name__}: {key!r}"
+            ) from None
+    return key
+
+
 class _Indexed(Module):
     """Shared by Sequential and ModuleList: children named "0", "1", ... in order."""
 
@@ -57,11 +79,17 @@ class _Indexed(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> _Indexed:
-        for module in modules:
+        for module in _iterable(f"{self._get_name()}.extend", "", modules):
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        try:
+            index = operator.index(index)
+        except TypeError:
+            raise TypeError(
+                f"{self._get_name()}.insert(): index must be an integer, got {type(index).__name__}"
+            ) from None
         mods = list(self._modules.values())
         index = max(0, min(len(mods), index + len(mods) if index < 0 else index))
         mods.insert(index, module)
@@ -142,13 +170,13 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return self._modules[_key(key)]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
     def __delitem__(self, key: str) -> None:
-        del self._modules[key]
+        del self._modules[_key(key)]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -157,7 +185,7 @@ class ModuleDict(Module):
         return iter(self._modules)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._modules
+        return _key(key) in self._modules
 
     def clear(self) -> None:
         self._modules.clear()
@@ -181,7 +209,8 @@ class ModuleDict(Module):
             pairs = modules.items()
         else:
             pairs = []
-            for j, item in enumerate(modules):
+            items = _iterable("ModuleDict.update", " of key/value pairs", modules)
+            for j, item in enumerate(items):
                 if not isinstance(item, (tuple, list)) or len(item) != 2:
                     raise ValueError(
                         f"ModuleDict update sequence element #{j} should be a (key, module) "

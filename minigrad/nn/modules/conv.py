@@ -70,7 +70,7 @@ class _ConvNd(Module):
             self.padding: Any = padding
         else:
             self.padding = _args.ntuple(name, "padding", padding, n, 0)
-        if padding_mode not in _PADDING_MODES:
+        if not isinstance(padding_mode, str) or padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, but got "
                 f"padding_mode={padding_mode!r}"
@@ -91,7 +91,7 @@ class _ConvNd(Module):
         else:
             shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(creation.empty(shape, device=device, dtype=dtype))
-        if bias:
+        if _args.flag(name, "bias", bias):
             self.bias = Parameter(creation.empty(self.out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
@@ -294,10 +294,18 @@ class ConvTranspose2d(_ConvNd):
         """The output padding that makes the result ``output_size`` (H, W) large."""
         if output_size is None:
             return self.output_padding
+        if not isinstance(output_size, (tuple, list)) or not all(
+            _args.is_int(s) for s in output_size
+        ):
+            raise TypeError(
+                f"{self._name()}: output_size must be a tuple of ints (H, W) or (N, C, H, W), "
+                f"got {output_size!r}"
+            )
         size = [int(s) for s in output_size][-2:]
-        if len(size) != 2:
+        if len(output_size) not in (2, input.ndim):
             raise ValueError(
-                f"{self._name()}: output_size must have 2 or 4 elements, got {output_size!r}"
+                f"{self._name()}: output_size must have 2 or {input.ndim} elements (the output's "
+                f"last 2 or all dimensions), got {output_size!r}"
             )
         pads = []
         for d in range(2):

@@ -14,7 +14,7 @@ class Dropout(Module):
         super().__init__()
         _args.probability("Dropout", p)
         self.p = p
-        self.inplace = inplace
+        self.inplace = _args.flag("Dropout", "inplace", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)

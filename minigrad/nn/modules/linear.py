@@ -24,7 +24,7 @@ class Linear(Module):
         self.out_features = _args.positive_int("Linear", "out_features", out_features)
         shape = (self.out_features, self.in_features)
         self.weight = Parameter(creation.empty(shape, device=device, dtype=dtype))
-        if bias:
+        if _args.flag("Linear", "bias", bias):
             self.bias = Parameter(creation.empty(self.out_features, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)

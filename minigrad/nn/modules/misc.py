@@ -63,6 +63,7 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
+        _args.tensor_input(self._get_name(), input)
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
@@ -86,8 +87,13 @@ class Upsample(Module):
                 "Upsample: exactly one of size or scale_factor should be defined, got "
                 f"size={size!r}, scale_factor={scale_factor!r}"
             )
-        if mode not in _UPSAMPLE_MODES:
-            raise ValueError(f"Upsample: mode must be one of {_UPSAMPLE_MODES}, got {mode!r}")
+        _args.choice("Upsample", "mode", mode, _UPSAMPLE_MODES)
+        for arg, v in (
+            ("align_corners", align_corners),
+            ("recompute_scale_factor", recompute_scale_factor),
+        ):
+            if v is not None:
+                _args.flag("Upsample", arg, v)
         sizes = size if isinstance(size, (tuple, list)) else (size,)
         if size is not None and not all(_args.is_int(s) and s > 0 for s in sizes):
             raise ValueError(f"Upsample: size must be positive integers, got {size!r}")
@@ -100,7 +106,7 @@ class Upsample(Module):
             )
         self.name = type(self).__name__
         self.size = size
-        if isinstance(scale_factor, tuple):
+        if isinstance(scale_factor, (tuple, list)):
             self.scale_factor: Any = tuple(float(f) for f in scale_factor)
         else:
             self.scale_factor = float(scale_factor) if scale_factor else None

@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, MutableSet
 from typing import Any, NamedTuple
 
 from minigrad import backend, dtypes
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.modules.parameter import Parameter
+from minigrad.ops.movement import check_bool
 from minigrad.tensor import Tensor
 
 
@@ -55,6 +56,12 @@ def _check_name(module: Module, name: Any, kind: str, store: dict) -> None:
         raise KeyError(f"{kind} name must not be empty")
     if hasattr(module, name) and name not in store:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def _check_str(method: str, arg: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{method}(): argument '{arg}' must be a str, not {type(value).__name__}")
+    return value
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -126,7 +133,7 @@ class Module:
                 "(minigrad.Tensor or None required)"
             )
         self._buffers[name] = tensor
-        if persistent:
+        if check_bool("register_buffer", "persistent", persistent):
             self._non_persistent_buffers_set.discard(name)
         else:
             self._non_persistent_buffers_set.add(name)
@@ -224,6 +231,12 @@ class Module:
     ) -> Iterator[tuple[str, Module]]:
         if memo is None:
             memo = set()
+        elif not isinstance(memo, MutableSet):
+            raise TypeError(
+                f"named_modules(): argument 'memo' must be a set, not {type(memo).__name__}"
+            )
+        _check_str("named_modules", "prefix", prefix)
+        remove_duplicate = check_bool("named_modules", "remove_duplicate", remove_duplicate)
         stack = [(prefix, self)]  # depth first, children in order: no recursion
         while stack:
             name, module = stack.pop()
@@ -253,6 +266,10 @@ class Module:
             yield module
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        method = "named_parameters" if store == "_parameters" else "named_buffers"
+        _check_str(method, "prefix", prefix)
+        recurse = check_bool(method, "recurse", recurse)
+        remove_duplicate = check_bool(method, "remove_duplicate", remove_duplicate)
         seen = set()
         if recurse:
             modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
@@ -288,6 +305,7 @@ class Module:
     def get_submodule(self, target: str) -> Module:
         """The submodule at a dotted path such as ``"features.0"``."""
         module = self
+        _check_str("get_submodule", "target", target)
         for item in target.split(".") if target else ():
             child = module._modules.get(item)
             if not isinstance(child, Module):
@@ -297,6 +315,8 @@ class Module:
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on this module."""
+        if not callable(fn):
+            raise TypeError(f"apply(): fn must be callable, got {type(fn).__name__}")
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -310,6 +330,12 @@ class Module:
         tensors share memory with the module's (detached unless ``keep_vars``)."""
         if destination is None:
             destination = OrderedDict()
+        elif not isinstance(destination, MutableMapping):
+            raise TypeError(
+                f"state_dict(): destination must be a dict, not {type(destination).__name__}"
+            )
+        _check_str("state_dict", "prefix", prefix)
+        keep_vars = check_bool("state_dict", "keep_vars", keep_vars)
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -318,7 +344,9 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.detach()
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".")
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
     def load_state_dict(self, state_dict: Mapping[str, Tensor], strict: bool = True):
@@ -327,6 +355,7 @@ class Module:
         one is an error. A shape mismatch is always an error."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        strict = check_bool("load_state_dict", "strict", strict)
         from_torch = [k for k, v in state_dict.items() if _is_torch(v)]
         if from_torch:
             what = "is a PyTorch tensor" if len(from_torch) == 1 else "are PyTorch tensors"
@@ -403,11 +432,13 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        requires_grad = check_bool("requires_grad_", "requires_grad", requires_grad)
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        set_to_none = check_bool("zero_grad", "set_to_none", set_to_none)
         for _, module in self.named_modules():
             for p in module._parameters.values():
                 if p is None or p.grad is None:

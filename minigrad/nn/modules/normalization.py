@@ -41,8 +41,9 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.eps = eps
         self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
+        self.affine = affine = _args.flag(name, "affine", affine)
+        self.track_running_stats = _args.flag(name, "track_running_stats", track_running_stats)
+        bias = _args.flag(name, "bias", bias)
         n = self.num_features
         if affine:
             self.weight = Parameter(creation.empty(n, device=device, dtype=dtype))
@@ -53,7 +54,7 @@ class _BatchNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
+        if self.track_running_stats:
             self.register_buffer("running_mean", creation.zeros(n, device=device, dtype=dtype))
             self.register_buffer("running_var", creation.ones(n, device=device, dtype=dtype))
             self.register_buffer(

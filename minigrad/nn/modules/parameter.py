@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from minigrad import creation
+from minigrad.ops.movement import check_bool
 from minigrad.tensor import Tensor
 
 
@@ -31,7 +32,7 @@ class Parameter(Tensor):
         p.grad_fn = None
         p._version = data._version
         p._base = None
-        if requires_grad:
+        if requires_grad is not False and check_bool("Parameter", "requires_grad", requires_grad):
             p.requires_grad = True  # refuses integer dtypes with a clear message
         return p
 

@@ -85,8 +85,8 @@ class _MaxPoolNd(Module):
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.dilation = dilation
-        self.return_indices = bool(return_indices)
-        self.ceil_mode = bool(ceil_mode)
+        self.return_indices = _args.flag(name, "return_indices", return_indices)
+        self.ceil_mode = _args.flag(name, "ceil_mode", ceil_mode)
 
     def extra_repr(self) -> str:
         return (
@@ -156,8 +156,8 @@ class AvgPool2d(Module):
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
-        self.ceil_mode = bool(ceil_mode)
-        self.count_include_pad = bool(count_include_pad)
+        self.ceil_mode = _args.flag(name, "ceil_mode", ceil_mode)
+        self.count_include_pad = _args.flag(name, "count_include_pad", count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
