@@ -373,7 +373,15 @@ def main() -> None:
                 )
             )
         elif name == "B6":
-            m, t = b6(args.b6_limit)
+            try:
+                m, t = b6(args.b6_limit)
+            except FileNotFoundError:
+                print(
+                    "B6 skipped: no Fashion-MNIST files (apt-get install dataset-fashion-mnist, "
+                    "or set MINIGRAD_DATA)",
+                    file=sys.stderr,
+                )
+                continue
             rows.append(
                 ("B6", "Fashion-MNIST ConvNet epoch (images/s)", f"{m:.0f}", f"{t:.0f}", t / m, 1.5)
             )

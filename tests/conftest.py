@@ -11,7 +11,7 @@ import minigrad as mg
 
 settings.register_profile(
     "ci",
-    max_examples=int(os.environ.get("MINIGRAD_CI_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("MINIGRAD_CI_EXAMPLES", "20")),
     derandomize=True,
     deadline=None,
     print_blob=True,

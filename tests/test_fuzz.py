@@ -47,7 +47,7 @@ from minigrad.ops import reduce as R
 from minigrad.optim import lr_scheduler
 from tests.specs import SPECS
 
-# Both fuzzers scale with the hypothesis profile (``ci``: 6 examples per test by default).
+# Both fuzzers scale with the hypothesis profile (``ci``: 20 examples per test by default).
 _PROFILE_EXAMPLES = settings().max_examples
 PROGRAM_EXAMPLES = 25 * _PROFILE_EXAMPLES  # random programs
 ARGUMENT_EXAMPLES = 2 * _PROFILE_EXAMPLES  # random bad calls per public callable
