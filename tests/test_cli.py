@@ -255,6 +255,23 @@ def test_progress_bars_are_drawn_on_a_terminal(tmp_path, capsys, monkeypatch):
         assert re.search(rf"epoch {epoch}/2: +0%\|[^|]*\| 0/4 ", bars), bars
     assert "batch" in bars and "\r" in bars  # tqdm's unit; each redraw returns to the line start
     assert "epoch 2/2  loss" in out and "|" not in out  # the summaries stay on stdout
+    # every batch moves the bar and shows the running loss: with tqdm told to redraw on every
+    # update (it normally waits 0.1 s between draws), each count 1/4 ... 4/4 appears per epoch
+    import tqdm
+
+    class EveryUpdate(tqdm.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **dict(kwargs, mininterval=0, miniters=1))
+
+    monkeypatch.setattr(tqdm, "tqdm", EveryUpdate)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli(capsys, *argv)[0] == 0
+    bars = terminal.getvalue()
+    for epoch in (1, 2):
+        for done in range(1, 5):
+            pattern = rf"epoch {epoch}/2: +{25 * done}%\|[^|]*\| {done}/4 [^\r]*loss=\d+\.\d{{4}}"
+            assert re.search(pattern, bars), bars
     # no bars when the output is not a terminal, or with --quiet
     for quiet, stream in ((False, io.StringIO()), (True, FakeTerminal())):
         monkeypatch.setattr(sys, "stderr", stream)
