@@ -167,7 +167,7 @@ def _operand(t: Tensor, other, op: str) -> Tensor:
 def _check_into(op: str, shape: tuple, other: tuple) -> None:
     """An operand of shape ``other`` must broadcast to the written tensor's ``shape`` itself."""
     E.check_broadcast(op, shape, other)
-    if len(other) > len(shape) or any(b != 1 and a != b for a, b in zip(shape[::-1], other[::-1])):
+    if not _broadcasts_into(other, shape):
         raise RuntimeError(
             f"{op}: output with shape {list(shape)} doesn't match the broadcast shape "
             f"{list(_broadcast_shape(shape, other))}"

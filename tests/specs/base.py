@@ -57,16 +57,17 @@ _PAD = {
     "zero_d": "a 0-d tensor has no dim to pad (as in PyTorch)",
     "size1": "the spec draws every dim of at least 2, batch dims included",
 }
+_CONTRACTED = "its inputs are contracted, not broadcast"
 _ONE_SHAPE = "input and target have one shape (PyTorch warns when they do not)"
 _PER_CHANNEL = {"zero_d": _BATCHED, "broadcast": "its weight and bias are per channel"}
 CANNOT_BY_NAME: dict[str, dict[str, str]] = {
     "linear": {
         "zero_d": "input and weight carry a feature dim",
-        "broadcast": "its inputs are contracted, not broadcast",
+        "broadcast": _CONTRACTED,
     },
     "linear_weight_grad": {
         "zero_d": "both inputs carry a feature dim",
-        "broadcast": "its inputs are contracted, not broadcast",
+        "broadcast": _CONTRACTED,
     },
     "nll_loss": {"zero_d": "the logits need a class dim (as in PyTorch)"},
     "cross_entropy": {"zero_d": "the logits need a class dim (as in PyTorch)"},
